@@ -1,0 +1,327 @@
+import { ChannelRegistry } from "./channel-registry.js";
+import { ChannelNames } from "./channels.js";
+import { encodeEvent, tryDecodeEvent } from "./codec.js";
+import {
+  BusClosedError,
+  ChannelMismatchError,
+  EventBusError,
+  EventTooLargeError,
+  InvalidChannelError,
+  MalformedMessageError,
+  SubscribeFailedError,
+} from "./errors.js";
+import type { Event } from "./events.js";
+import { Listeners } from "./listeners.js";
+import {
+  DEFAULT_BUFFER_SIZE,
+  type DeliveryCounters,
+  EventSubscription,
+  type OverflowPolicy,
+  type SubscribeOptions,
+  type Subscription,
+} from "./subscription.js";
+import type { Transport, TransportConnectionEvent } from "./transport.js";
+import { MemoryTransport } from "./transports/memory.js";
+
+/** The default bound on an encoded event, in bytes (1 MiB). */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
+/** How an {@link EventBus} is built. Every field is optional. */
+export interface EventBusOptions {
+  /** Where events travel. Default: a new in-memory transport of its own. */
+  readonly transport?: Transport;
+  /** The first segment of channel names (default `"events"`: `events:project:<uuid>`). */
+  readonly channelPrefix?: string;
+  /** Larger encoded events are refused with `EventTooLargeError` (default 1 MiB). */
+  readonly maxEventBytes?: number;
+  /** Each subscription's default buffer bound, in events (default 10,000). */
+  readonly bufferSize?: number;
+  /** Each subscription's default overflow policy (default `"error"`). */
+  readonly overflow?: OverflowPolicy;
+}
+
+/**
+ * A change of the bus's connection, as seen by `bus.on("connection", ...)`.
+ * Plain Pub/Sub is at-most-once: between `disconnected` and `reconnected`
+ * events published by others may have been lost; `downtimeMs` says how long
+ * that window was.
+ */
+export type ConnectionEvent = TransportConnectionEvent & { readonly at: Date };
+
+/** What `bus.on(name, listener)` can listen to. */
+export interface EventBusEvents {
+  /** A message on a subscribed channel was not a valid event; it was skipped. */
+  malformed: MalformedMessageError;
+  /** The transport's connection was lost or came back. */
+  connection: ConnectionEvent;
+}
+
+/** Counters since the bus was created; see {@link EventBus.stats}. */
+export interface EventBusStats {
+  /** Events published by this bus. */
+  readonly published: number;
+  /** Events handed to subscriptions (one per subscriber of the event's channel). */
+  readonly delivered: number;
+  /** Events discarded by a drop overflow policy. */
+  readonly dropped: number;
+  /** Subscriptions ended with `SlowConsumerError`. */
+  readonly slowConsumers: number;
+  /** Messages skipped as malformed. */
+  readonly malformed: number;
+  /** Times the connection was lost. */
+  readonly disconnects: number;
+  /** Times it came back with every channel re-subscribed. */
+  readonly reconnects: number;
+  /** Total time spent disconnected (the loss windows), in milliseconds. */
+  readonly downtimeMs: number;
+  /** Channels with at least one local subscriber (each subscribed on the server once). */
+  readonly channels: number;
+}
+
+interface ChannelMeta {
+  /** The project a project channel belongs to; `null` for an agent channel. */
+  readonly projectId: string | null;
+}
+
+/**
+ * Publishes events to channels and hands them to subscribers, over a
+ * {@link Transport}. Validates and encodes on publish, decodes and validates
+ * once per message on receipt, and fans each event out to every local
+ * subscriber of its channel. Build one with `createEventBus(url)`.
+ *
+ * @example
+ * const bus = createEventBus();
+ * const channel = bus.getProjectChannel(projectId);
+ * const sub = bus.subscribe([channel]);
+ * await sub.ready;
+ * await bus.publish(channel, createEvent({ type: EventType.SPRINT_STARTED,
+ *   project_id: projectId, actor_type: "system" }));
+ * const { value } = await sub.next();
+ * await bus.close();
+ */
+export class EventBus {
+  readonly #transport: Transport;
+  readonly #names: ChannelNames;
+  readonly #maxEventBytes: number;
+  readonly #bufferSize: number;
+  readonly #overflow: OverflowPolicy;
+  readonly #registry = new ChannelRegistry<EventSubscription, ChannelMeta>();
+  readonly #listeners = new Listeners<EventBusEvents>();
+  readonly #counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
+  readonly #opened: Promise<void>;
+  #isOpen = false;
+  #closing: Promise<void> | undefined;
+  #published = 0;
+  #malformed = 0;
+  #disconnects = 0;
+  #reconnects = 0;
+  #downtimeMs = 0;
+  readonly #detach = (sub: EventSubscription): void => this.#unregister(sub);
+
+  /** @throws {RangeError} if a bound is not a positive integer; {@link InvalidChannelError} for a bad prefix. */
+  constructor(options: EventBusOptions = {}) {
+    this.#transport = options.transport ?? new MemoryTransport();
+    this.#names = new ChannelNames(options.channelPrefix);
+    this.#maxEventBytes = positiveInteger(
+      "maxEventBytes",
+      options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+    );
+    this.#bufferSize = positiveInteger("bufferSize", options.bufferSize ?? DEFAULT_BUFFER_SIZE);
+    this.#overflow = options.overflow ?? "error";
+    this.#opened = this.#transport
+      .open({
+        message: (channel, data) => this.#receive(channel, data),
+        connection: (event) => this.#onConnection(event),
+      })
+      .then(() => {
+        this.#isOpen = true;
+      });
+    // Failures surface through publish and subscribe; never as an unhandled rejection.
+    this.#opened.catch(() => {});
+  }
+
+  /**
+   * The channel of one project's events: `events:project:<uuid>`.
+   * @throws {InvalidChannelError} if `projectId` is not a UUID.
+   */
+  getProjectChannel(projectId: string): string {
+    return this.#names.project(projectId);
+  }
+
+  /**
+   * The channel of one agent's events: `events:agent:<uuid>`.
+   * @throws {InvalidChannelError} if `agentId` is not a UUID.
+   */
+  getAgentChannel(agentId: string): string {
+    return this.#names.agent(agentId);
+  }
+
+  /**
+   * Validates, encodes and publishes one event to one channel. Resolves once the
+   * transport has accepted it. Events one caller publishes to one channel reach
+   * every subscriber in the order published.
+   *
+   * @throws {ValidationError} the event is invalid (`issues` says which fields).
+   * @throws {InvalidChannelError} the channel is not a project or agent channel of this bus.
+   * @throws {ChannelMismatchError} a project channel of another project than the event's.
+   * @throws {EventTooLargeError} the encoded event exceeds `maxEventBytes`.
+   * @throws {BusClosedError} the bus is closed.
+   * Transports add their own, such as `NotConnectedError` and `PublishFailedError`.
+   * Nothing that throws before the transport is reached has been published.
+   */
+  async publish(channel: string, event: Event): Promise<void> {
+    if (this.#closing !== undefined) throw new BusClosedError();
+    const address = this.#names.parse(channel);
+    const data = encodeEvent(event);
+    if (address.kind === "project" && event.project_id.toLowerCase() !== address.id) {
+      throw new ChannelMismatchError(channel, event.project_id);
+    }
+    // A UTF-16 unit takes at most 3 UTF-8 bytes, so short strings skip the byte count.
+    if (data.length * 3 > this.#maxEventBytes) {
+      const bytes = Buffer.byteLength(data);
+      if (bytes > this.#maxEventBytes) throw new EventTooLargeError(bytes, this.#maxEventBytes);
+    }
+    if (!this.#isOpen) await this.#opened;
+    await this.#transport.publish(channel, data);
+    this.#published++;
+  }
+
+  /**
+   * Subscribes to one or more channels at once (not lazily on the first
+   * `next()`); see {@link Subscription}. Await `ready` before relying on
+   * receiving everything published from then on.
+   *
+   * @throws {InvalidChannelError} a channel is not a project or agent channel of this bus, or none is given.
+   * @throws {BusClosedError} the bus is closed.
+   * @throws {RangeError} `bufferSize` is not a positive integer.
+   */
+  subscribe(channels: readonly string[], options: SubscribeOptions = {}): Subscription {
+    if (this.#closing !== undefined) throw new BusClosedError();
+    const unique = [...new Set(channels)];
+    if (unique.length === 0)
+      throw new InvalidChannelError("", "subscribe needs at least one channel");
+    const projectIds = new Map(unique.map((channel) => [channel, this.#projectIdOf(channel)]));
+    const sub = new EventSubscription(
+      unique,
+      {
+        bufferSize: positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize),
+        overflow: options.overflow ?? this.#overflow,
+      },
+      this.#counters,
+      this.#detach,
+    );
+    const added = this.#registry.add(sub, unique, (channel) => ({
+      projectId: projectIds.get(channel) ?? null,
+    }));
+    if (added.length > 0) this.#registry.confirm(added, this.#subscribeAtServer(added));
+    sub.track(Promise.all(this.#registry.confirmations(unique)).then(() => {}));
+    sub.watch(options.signal);
+    return sub;
+  }
+
+  /**
+   * Listens to reports: `"malformed"` (a message skipped as invalid) and
+   * `"connection"` (lost or back). Returns a function that stops listening.
+   */
+  on<K extends keyof EventBusEvents>(
+    name: K,
+    listener: (payload: EventBusEvents[K]) => void,
+  ): () => void {
+    return this.#listeners.on(name, listener);
+  }
+
+  /** Counters since the bus was created: what was published, delivered, dropped, lost. */
+  stats(): EventBusStats {
+    return {
+      published: this.#published,
+      delivered: this.#counters.delivered,
+      dropped: this.#counters.dropped,
+      slowConsumers: this.#counters.slowConsumers,
+      malformed: this.#malformed,
+      disconnects: this.#disconnects,
+      reconnects: this.#reconnects,
+      downtimeMs: this.#downtimeMs,
+      channels: this.#registry.channels().length,
+    };
+  }
+
+  /**
+   * Ends every subscription (each yields what it buffered, then `done`), then
+   * closes the transport's connections. Safe to call more than once; `publish`
+   * and `subscribe` throw `BusClosedError` afterwards.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      const ending = this.#registry.subscribers();
+      this.#closing = this.#opened.catch(() => {}).then(() => this.#transport.close());
+      for (const sub of ending) sub.end();
+    }
+    return this.#closing;
+  }
+
+  #projectIdOf(channel: string): string | null {
+    const address = this.#names.parse(channel);
+    return address.kind === "project" ? address.id : null;
+  }
+
+  async #subscribeAtServer(channels: string[]): Promise<void> {
+    if (!this.#isOpen) await this.#opened;
+    try {
+      await this.#transport.subscribe(channels);
+    } catch (cause) {
+      throw cause instanceof EventBusError ? cause : new SubscribeFailedError(channels, { cause });
+    }
+  }
+
+  #unregister(sub: EventSubscription): void {
+    const emptied = this.#registry.remove(sub, sub.channels);
+    if (emptied.length === 0 || this.#closing !== undefined) return;
+    // A failed UNSUBSCRIBE is harmless: messages of a channel without subscribers are ignored,
+    // and the transport does not re-subscribe it after a reconnect.
+    this.#transport.unsubscribe(emptied).catch(() => {});
+  }
+
+  #receive(channel: string, data: string): void {
+    const entry = this.#registry.get(channel);
+    if (entry === undefined) return;
+    const result = tryDecodeEvent(data);
+    if (!result.ok) {
+      this.#reportMalformed(
+        new MalformedMessageError(channel, result.reason, data, { cause: result.error }),
+      );
+      return;
+    }
+    const event = result.event;
+    const projectId = entry.meta.projectId;
+    if (projectId !== null && event.project_id !== projectId) {
+      const cause = new ChannelMismatchError(channel, event.project_id);
+      this.#reportMalformed(
+        new MalformedMessageError(channel, "channel-mismatch", data, { cause }),
+      );
+      return;
+    }
+    for (const sub of entry.subscribers) sub.deliver(event);
+  }
+
+  #reportMalformed(error: MalformedMessageError): void {
+    this.#malformed++;
+    this.#listeners.emit("malformed", error);
+  }
+
+  #onConnection(event: TransportConnectionEvent): void {
+    if (event.state === "disconnected") {
+      this.#disconnects++;
+    } else {
+      this.#reconnects++;
+      this.#downtimeMs += event.downtimeMs;
+    }
+    this.#listeners.emit("connection", { ...event, at: new Date() });
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,50 @@
+/**
+ * What the bus needs from a transport: channels and strings, nothing more.
+ *
+ * A transport does not know events, subscribers or validation; the bus does.
+ * The bus calls `subscribe` for a channel only when its first local subscriber
+ * arrives and `unsubscribe` when the last leaves, so a transport holds at most
+ * one server subscription per channel. Every behaviour a user can see is pinned
+ * by the conformance suite, run against every transport.
+ */
+export interface Transport {
+  /**
+   * Connects, and from then on hands every message and connection change to
+   * `sink`. Called once, before any other method. Rejects if the transport
+   * cannot connect within its own bound.
+   */
+  open(sink: TransportSink): Promise<void>;
+
+  /**
+   * Sends `data` to every subscriber of `channel`. Resolves once the server
+   * has accepted it; rejects with an `EventBusError` if it was not sent.
+   */
+  publish(channel: string, data: string): Promise<void>;
+
+  /** Subscribes at the server; resolves once the server has confirmed every channel. */
+  subscribe(channels: readonly string[]): Promise<void>;
+
+  /** Unsubscribes at the server; messages may still arrive until it resolves. */
+  unsubscribe(channels: readonly string[]): Promise<void>;
+
+  /** Unsubscribes everything and closes every connection; leaves nothing running. */
+  close(): Promise<void>;
+}
+
+/** Where a transport delivers what it receives. Its methods never throw. */
+export interface TransportSink {
+  /** A message arrived on a channel the transport is subscribed to. */
+  message(channel: string, data: string): void;
+  /** The connection was lost or came back; see {@link TransportConnectionEvent}. */
+  connection(event: TransportConnectionEvent): void;
+}
+
+/**
+ * A change of a transport's connection. `disconnected`: messages published
+ * from now on may be lost. `reconnected`: connected again with every live
+ * channel re-subscribed; `downtimeMs` is the window in which messages may have
+ * been lost.
+ */
+export type TransportConnectionEvent =
+  | { readonly state: "disconnected"; readonly error?: Error }
+  | { readonly state: "reconnected"; readonly downtimeMs: number };
