@@ -25,6 +25,8 @@ export interface PipeOptions {
   readonly subscribers: number;
   /** Where every subscriber reports each event it received. */
   readonly sink: Sink;
+  /** Where a subscriber reports that it stopped with an error (the run then fails). */
+  readonly fail: (error: unknown) => void;
 }
 
 /** A contender set up to publish to one channel and receive from it. */
@@ -157,7 +159,7 @@ const ioredisJson: Contender = {
 const graphqlRedisSubscriptions: Contender = {
   name: "graphql-redis-subs",
   redis: true,
-  async openPipe({ redisUrl, projectId, subscribers, sink }) {
+  async openPipe({ redisUrl, projectId, subscribers, sink, fail }) {
     const pubsub = new RedisPubSub({
       publisher: new Redis(redisUrl),
       subscriber: new Redis(redisUrl),
@@ -172,6 +174,7 @@ const graphqlRedisSubscriptions: Contender = {
     const loops = iterators.map(async (iterator) => {
       for await (const event of iterator) sink(seqOf(event));
     });
+    for (const loop of loops) loop.catch(fail);
     pubsub.unsubscribe(await pubsub.subscribe(channel, () => {}));
     return {
       publish: (event) => pubsub.publish(channel, event),
@@ -185,13 +188,14 @@ const graphqlRedisSubscriptions: Contender = {
 };
 
 /** The bus's receive side: one subscription (async iterator) per subscriber. */
-async function busPipe(bus: EventBus, projectId: string, subscribers: number, sink: Sink) {
+async function busPipe(bus: EventBus, { projectId, subscribers, sink, fail }: PipeOptions) {
   const channel = bus.getProjectChannel(projectId);
   const subs = Array.from({ length: subscribers }, () => bus.subscribe([channel]));
   await Promise.all(subs.map((sub) => sub.ready));
   const loops = subs.map(async (sub) => {
     for await (const event of sub) sink(seqOf(event));
   });
+  for (const loop of loops) loop.catch(fail);
   return {
     publish: (event: Event) => bus.publish(channel, event),
     close: async () => {
@@ -221,8 +225,7 @@ function eventBus(name: string, busUrl: (redisUrl: string) => string | undefined
   return {
     name,
     redis: busUrl("redis://") !== undefined,
-    openPipe: ({ redisUrl, projectId, subscribers, sink }) =>
-      busPipe(open(redisUrl), projectId, subscribers, sink),
+    openPipe: (options) => busPipe(open(options.redisUrl), options),
     openHolder: async (redisUrl) => busHolder(open(redisUrl)),
   };
 }

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Event } from "@eventbus/core";
 import type { Pipe, Sink } from "./contenders.js";
 import { quantileOfSorted } from "./stats.js";
@@ -18,11 +18,19 @@ export class Receiver {
   #remaining = 0;
   #arrivals: Float64Array | undefined;
   #done: (() => void) | undefined;
+  #fail: ((error: unknown) => void) | undefined;
+  #failure: { readonly error: unknown } | undefined;
 
   /** The sink to hand to a contender's pipe. */
   readonly sink: Sink = (seq) => {
     if (this.#arrivals !== undefined) this.#arrivals[seq] = performance.now();
     if (--this.#remaining === 0) this.#done?.();
+  };
+
+  /** Fails the run in progress, and every later one: a subscriber stopped with `error`. */
+  readonly fail = (error: unknown): void => {
+    this.#failure ??= { error };
+    this.#fail?.(error);
   };
 
   /**
@@ -36,9 +44,9 @@ export class Receiver {
     this.#arrivals = arrivals;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    let fail: (error: Error) => void = () => {};
     const done = new Promise<void>((resolve, reject) => {
-      fail = reject;
+      this.#fail = reject;
+      if (this.#failure !== undefined) reject(this.#failure.error);
       this.#done = () => {
         settled = true;
         clearTimeout(timer);
@@ -48,7 +56,7 @@ export class Receiver {
     const published = (): void => {
       if (settled) return;
       timer = setTimeout(() => {
-        fail(new Error(`${this.#remaining} of ${deliveries} deliveries never arrived`));
+        this.#fail?.(new Error(`${this.#remaining} of ${deliveries} deliveries never arrived`));
       }, DELIVERY_TIMEOUT_MS);
     };
     return { done, published };
@@ -75,6 +83,9 @@ export async function pipelined(
     if (window.length === WINDOW) {
       await Promise.all(window);
       window = [];
+      // As a producer doing I/O would, let consumers in this process run; an
+      // in-process transport otherwise outruns its consumers' microtasks.
+      await setImmediate();
     }
   }
   await Promise.all(window);

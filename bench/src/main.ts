@@ -32,6 +32,12 @@ const progress = (message: string): void => {
 
 const server = await startRedisServer();
 progress(`redis-server pid ${server.pid} at ${server.url}`);
+// If a bug crashes the process past the `finally` below, the server still goes.
+process.once("exit", () => {
+  try {
+    process.kill(server.pid, "SIGTERM");
+  } catch {}
+});
 try {
   const redisVersion = await prepareServer(server.url);
   const context: Context = { redisUrl: server.url, quick, progress };

@@ -21,7 +21,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const child = spawn(
     process.env.REDIS_SERVER ?? "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["ignore", "pipe", "ignore"] },
   );
   await untilReady(child);
   const pid = child.pid as number;

@@ -52,6 +52,7 @@ export function pipeScenario(spec: PipeScenarioSpec): Scenario {
             projectId,
             subscribers: spec.subscribers ?? 1,
             sink: receiver.sink,
+            fail: receiver.fail,
           });
           runners.push({
             name: contender.name,
