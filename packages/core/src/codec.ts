@@ -1,5 +1,6 @@
 import { ValidationError } from "./errors.js";
 import { type Event, parseEvent, toIssues, WireEventSchema } from "./events.js";
+import { checkEvent, checkParsedWireEvent } from "./fast-check.js";
 
 /**
  * Encodes an event as the wire's JSON, after validating it: the fields in the
@@ -8,7 +9,7 @@ import { type Event, parseEvent, toIssues, WireEventSchema } from "./events.js";
  * @throws {ValidationError} if the event is not valid; nothing is encoded.
  */
 export function encodeEvent(event: Event): string {
-  const valid = parseEvent(event);
+  const valid = checkEvent(event) ?? parseEvent(event);
   return JSON.stringify({
     id: valid.id,
     type: valid.type,
@@ -41,6 +42,8 @@ export function tryDecodeEvent(data: string): DecodeResult {
       error: new ValidationError([{ path: [], message }], { cause }),
     };
   }
+  const event = checkParsedWireEvent(json);
+  if (event !== undefined) return { ok: true, event };
   const result = WireEventSchema.safeParse(json);
   if (!result.success) {
     return { ok: false, reason: "schema", error: new ValidationError(toIssues(result.error)) };
