@@ -79,39 +79,62 @@ interface Waiter {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const READY: Promise<void> = Promise.resolve();
 
-/** The bus's implementation of {@link Subscription}. */
+/**
+ * The bus's implementation of {@link Subscription}. A bus may hold a great
+ * many, mostly idle, so what only some use is allocated on first use: the
+ * buffer, the waiting `next()` calls, the `closed` promise and the abort
+ * listener.
+ */
 export class EventSubscription implements Subscription {
-  readonly channels: readonly string[];
-  readonly closed: Promise<Error | undefined>;
-  ready: Promise<void> = Promise.resolve();
+  /** One channel as itself, several as an array: most subscriptions have one. */
+  readonly #channels: string | readonly string[];
+  ready: Promise<void> = READY;
   #dropped = 0;
-  readonly #queue = new FifoQueue<Event>();
-  readonly #waiters: Waiter[] = [];
-  readonly #bufferSize: number;
-  readonly #overflow: OverflowPolicy;
+  #queue: FifoQueue<Event> | undefined;
+  #waiters: Waiter[] | undefined;
+  readonly #settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy };
   readonly #counters: DeliveryCounters;
   readonly #detach: (sub: EventSubscription) => void;
-  #ended = false;
-  #error: Error | undefined;
-  #resolveClosed!: (error: Error | undefined) => void;
-  #signal: AbortSignal | undefined;
-  readonly #onAbort = (): void => this.unsubscribe();
+  /** Set once ended: the error that ended it (kept for `closed`) and whether the consumer got it. */
+  #end: { readonly error: Error | undefined; thrown: boolean } | undefined;
+  #closed:
+    | { readonly promise: Promise<Error | undefined>; resolve(error: Error | undefined): void }
+    | undefined;
+  #abort: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
 
   constructor(
     channels: readonly string[],
-    settings: { bufferSize: number; overflow: OverflowPolicy },
+    settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy },
     counters: DeliveryCounters,
     detach: (sub: EventSubscription) => void,
   ) {
-    this.channels = channels;
-    this.#bufferSize = settings.bufferSize;
-    this.#overflow = settings.overflow;
+    this.#channels = channels.length === 1 ? (channels[0] as string) : channels;
+    this.#settings = settings;
     this.#counters = counters;
     this.#detach = detach;
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+  }
+
+  get channels(): readonly string[] {
+    const channels = this.#channels;
+    return typeof channels === "string" ? [channels] : channels;
+  }
+
+  get closed(): Promise<Error | undefined> {
+    if (this.#closed === undefined) {
+      if (this.#end !== undefined) {
+        const promise = Promise.resolve(this.#end.error);
+        this.#closed = { promise, resolve: () => {} };
+      } else {
+        let resolve!: (error: Error | undefined) => void;
+        const promise = new Promise<Error | undefined>((settle) => {
+          resolve = settle;
+        });
+        this.#closed = { promise, resolve };
+      }
+    }
+    return this.#closed.promise;
   }
 
   get dropped(): number {
@@ -119,7 +142,7 @@ export class EventSubscription implements Subscription {
   }
 
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
 
   /** Takes the server's confirmation; if it fails, the subscription ends with its error. */
@@ -135,36 +158,40 @@ export class EventSubscription implements Subscription {
       this.unsubscribe();
       return;
     }
-    this.#signal = signal;
-    signal.addEventListener("abort", this.#onAbort, { once: true });
+    const listener = (): void => this.unsubscribe();
+    this.#abort = { signal, listener };
+    signal.addEventListener("abort", listener, { once: true });
   }
 
   /** Hands one event to the consumer or its buffer, applying the overflow policy. */
   deliver(event: Event): void {
-    if (this.#ended) return;
-    const waiter = this.#waiters.shift();
+    if (this.#end !== undefined) return;
+    const waiter = this.#waiters?.shift();
     if (waiter !== undefined) {
       this.#counters.delivered++;
       waiter.resolve({ done: false, value: event });
       return;
     }
-    if (this.#queue.length < this.#bufferSize) {
+    this.#queue ??= new FifoQueue<Event>();
+    const queue = this.#queue;
+    const { bufferSize, overflow } = this.#settings;
+    if (queue.length < bufferSize) {
       this.#counters.delivered++;
-      this.#queue.push(event);
+      queue.push(event);
       return;
     }
-    switch (this.#overflow) {
+    switch (overflow) {
       case "drop-newest":
         this.#drop();
         return;
       case "drop-oldest":
-        this.#queue.shift();
-        this.#queue.push(event);
+        queue.shift();
+        queue.push(event);
         this.#drop();
         return;
       case "error":
         this.#counters.slowConsumers++;
-        this.#finish(new SlowConsumerError(this.#bufferSize), false);
+        this.#finish(new SlowConsumerError(bufferSize), false);
         return;
     }
   }
@@ -175,10 +202,12 @@ export class EventSubscription implements Subscription {
   }
 
   next(): Promise<IteratorResult<Event, undefined>> {
-    const event = this.#queue.shift();
+    const event = this.#queue?.shift();
     if (event !== undefined) return Promise.resolve({ done: false, value: event });
-    if (this.#ended) return this.#settled();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#end !== undefined) return this.#settled();
+    this.#waiters ??= [];
+    const waiters = this.#waiters;
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
   unsubscribe(): void {
@@ -205,22 +234,26 @@ export class EventSubscription implements Subscription {
 
   /** The result once ended and drained: the ending error, once, then `done` for ever. */
   #settled(): Promise<IteratorResult<Event, undefined>> {
-    const error = this.#error;
-    if (error === undefined) return Promise.resolve(DONE);
-    this.#error = undefined;
-    return Promise.reject(error);
+    const end = this.#end;
+    if (end?.error === undefined || end.thrown) return Promise.resolve(DONE);
+    end.thrown = true;
+    return Promise.reject(end.error);
   }
 
   #finish(error: Error | undefined, discardBuffered: boolean): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    this.#signal?.removeEventListener("abort", this.#onAbort);
-    this.#detach(this);
-    if (discardBuffered) this.#queue.clear();
-    for (const waiter of this.#waiters.splice(0)) {
-      this.#settled().then(waiter.resolve, waiter.reject);
+    if (this.#end !== undefined) return;
+    this.#end = { error, thrown: false };
+    if (this.#abort !== undefined) {
+      this.#abort.signal.removeEventListener("abort", this.#abort.listener);
+      this.#abort = undefined;
     }
-    this.#resolveClosed(error);
+    this.#detach(this);
+    if (discardBuffered) this.#queue = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters !== undefined) {
+      for (const waiter of waiters) this.#settled().then(waiter.resolve, waiter.reject);
+    }
+    this.#closed?.resolve(error);
   }
 }
