@@ -3,6 +3,7 @@ import { paced, pipelined, sequential } from "../drivers.js";
 import type { Scenario, Target } from "../harness.js";
 import { EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
 import { scaleScenario } from "./scale.js";
+import { validatorScenario } from "./validators.js";
 
 /** How big each scenario runs: the full suite, or `--quick` to exercise every path briefly. */
 interface Sizes {
@@ -13,6 +14,7 @@ interface Sizes {
   readonly fanoutEvents: number;
   readonly channels: number;
   readonly inMemory: number;
+  readonly decodes: number;
 }
 
 const FULL: Sizes = {
@@ -23,6 +25,7 @@ const FULL: Sizes = {
   fanoutEvents: 2_000,
   channels: 100_000,
   inMemory: 200_000,
+  decodes: 200_000,
 };
 
 const QUICK: Sizes = {
@@ -33,6 +36,7 @@ const QUICK: Sizes = {
   fanoutEvents: 20,
   channels: 2_000,
   inMemory: 2_000,
+  decodes: 2_000,
 };
 
 const BYTES = { "100B": 100, "300B": 300, "1KB": 1_024, "16KB": 16_384 } as const;
@@ -153,5 +157,6 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
     throughput("100B", "7a. Pipelined throughput, about 100 B", []),
     throughput("1KB", "7b. Pipelined throughput, about 1 KB", []),
     throughput("16KB", "7c. Pipelined throughput, about 16 KB", []),
+    validatorScenario({ messages: sizes.decodes, rounds: sizes.rounds }),
   ];
 }
