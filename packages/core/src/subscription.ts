@@ -81,28 +81,60 @@ interface Waiter {
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const READY: Promise<void> = Promise.resolve();
 
+/** What the subscriptions of one bus share: their settings, counters and how to leave the bus. */
+interface Shared {
+  readonly bufferSize: number;
+  readonly overflow: OverflowPolicy;
+  readonly counters: DeliveryCounters;
+  readonly detach: (sub: EventSubscription) => void;
+}
+
 /**
- * The bus's implementation of {@link Subscription}. A bus may hold a great
- * many, mostly idle, so what only some use is allocated on first use: the
- * buffer, the waiting `next()` calls, the `closed` promise and the abort
- * listener.
+ * One {@link Shared} per settings object: a bus passes the same settings to
+ * every subscription with default options, so those share one. Weak, so a
+ * bus that is gone leaves nothing behind.
+ */
+const sharedBySettings = new WeakMap<object, Shared>();
+
+function shareOf(
+  settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy },
+  counters: DeliveryCounters,
+  detach: (sub: EventSubscription) => void,
+): Shared {
+  const known = sharedBySettings.get(settings);
+  if (known?.counters === counters && known.detach === detach) return known;
+  const { bufferSize, overflow } = settings;
+  const shared: Shared = { bufferSize, overflow, counters, detach };
+  sharedBySettings.set(settings, shared);
+  return shared;
+}
+
+/** What only some subscriptions ever need, allocated on first need. */
+interface Extras {
+  dropped: number;
+  /** Set once ended: the error that ended it (kept for `closed`) and whether the consumer got it. */
+  end: { readonly error: Error | undefined; thrown: boolean } | undefined;
+  closed:
+    | { readonly promise: Promise<Error | undefined>; resolve(error: Error | undefined): void }
+    | undefined;
+  abort: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
+}
+
+/**
+ * The bus's implementation of {@link Subscription}. A bus may hold 100,000,
+ * mostly idle, so each is six fields: what only some use (the buffer, the
+ * waiting `next()` calls, the end state, the `closed` promise, the abort
+ * listener, the drop count) is allocated on first use, and what all of a
+ * bus's subscriptions have in common is one shared object.
  */
 export class EventSubscription implements Subscription {
   /** One channel as itself, several as an array: most subscriptions have one. */
   readonly #channels: string | readonly string[];
   ready: Promise<void> = READY;
-  #dropped = 0;
   #queue: FifoQueue<Event> | undefined;
   #waiters: Waiter[] | undefined;
-  readonly #settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy };
-  readonly #counters: DeliveryCounters;
-  readonly #detach: (sub: EventSubscription) => void;
-  /** Set once ended: the error that ended it (kept for `closed`) and whether the consumer got it. */
-  #end: { readonly error: Error | undefined; thrown: boolean } | undefined;
-  #closed:
-    | { readonly promise: Promise<Error | undefined>; resolve(error: Error | undefined): void }
-    | undefined;
-  #abort: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
+  readonly #shared: Shared;
+  #extras: Extras | undefined;
 
   constructor(
     channels: readonly string[],
@@ -111,9 +143,7 @@ export class EventSubscription implements Subscription {
     detach: (sub: EventSubscription) => void,
   ) {
     this.#channels = channels.length === 1 ? (channels[0] as string) : channels;
-    this.#settings = settings;
-    this.#counters = counters;
-    this.#detach = detach;
+    this.#shared = shareOf(settings, counters, detach);
   }
 
   get channels(): readonly string[] {
@@ -122,23 +152,23 @@ export class EventSubscription implements Subscription {
   }
 
   get closed(): Promise<Error | undefined> {
-    if (this.#closed === undefined) {
-      if (this.#end !== undefined) {
-        const promise = Promise.resolve(this.#end.error);
-        this.#closed = { promise, resolve: () => {} };
+    const extras = this.#ensureExtras();
+    if (extras.closed === undefined) {
+      if (extras.end !== undefined) {
+        extras.closed = { promise: Promise.resolve(extras.end.error), resolve: () => {} };
       } else {
         let resolve!: (error: Error | undefined) => void;
         const promise = new Promise<Error | undefined>((settle) => {
           resolve = settle;
         });
-        this.#closed = { promise, resolve };
+        extras.closed = { promise, resolve };
       }
     }
-    return this.#closed.promise;
+    return extras.closed.promise;
   }
 
   get dropped(): number {
-    return this.#dropped;
+    return this.#extras?.dropped ?? 0;
   }
 
   get pending(): number {
@@ -159,24 +189,24 @@ export class EventSubscription implements Subscription {
       return;
     }
     const listener = (): void => this.unsubscribe();
-    this.#abort = { signal, listener };
+    this.#ensureExtras().abort = { signal, listener };
     signal.addEventListener("abort", listener, { once: true });
   }
 
   /** Hands one event to the consumer or its buffer, applying the overflow policy. */
   deliver(event: Event): void {
-    if (this.#end !== undefined) return;
+    if (this.#extras?.end !== undefined) return;
+    const { counters, bufferSize, overflow } = this.#shared;
     const waiter = this.#waiters?.shift();
     if (waiter !== undefined) {
-      this.#counters.delivered++;
+      counters.delivered++;
       waiter.resolve({ done: false, value: event });
       return;
     }
     this.#queue ??= new FifoQueue<Event>();
     const queue = this.#queue;
-    const { bufferSize, overflow } = this.#settings;
     if (queue.length < bufferSize) {
-      this.#counters.delivered++;
+      counters.delivered++;
       queue.push(event);
       return;
     }
@@ -190,7 +220,7 @@ export class EventSubscription implements Subscription {
         this.#drop();
         return;
       case "error":
-        this.#counters.slowConsumers++;
+        counters.slowConsumers++;
         this.#finish(new SlowConsumerError(bufferSize), false);
         return;
     }
@@ -204,7 +234,7 @@ export class EventSubscription implements Subscription {
   next(): Promise<IteratorResult<Event, undefined>> {
     const event = this.#queue?.shift();
     if (event !== undefined) return Promise.resolve({ done: false, value: event });
-    if (this.#end !== undefined) return this.#settled();
+    if (this.#extras?.end !== undefined) return this.#settled();
     this.#waiters ??= [];
     const waiters = this.#waiters;
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
@@ -227,33 +257,39 @@ export class EventSubscription implements Subscription {
     return this;
   }
 
+  #ensureExtras(): Extras {
+    this.#extras ??= { dropped: 0, end: undefined, closed: undefined, abort: undefined };
+    return this.#extras;
+  }
+
   #drop(): void {
-    this.#dropped++;
-    this.#counters.dropped++;
+    this.#ensureExtras().dropped++;
+    this.#shared.counters.dropped++;
   }
 
   /** The result once ended and drained: the ending error, once, then `done` for ever. */
   #settled(): Promise<IteratorResult<Event, undefined>> {
-    const end = this.#end;
+    const end = this.#extras?.end;
     if (end?.error === undefined || end.thrown) return Promise.resolve(DONE);
     end.thrown = true;
     return Promise.reject(end.error);
   }
 
   #finish(error: Error | undefined, discardBuffered: boolean): void {
-    if (this.#end !== undefined) return;
-    this.#end = { error, thrown: false };
-    if (this.#abort !== undefined) {
-      this.#abort.signal.removeEventListener("abort", this.#abort.listener);
-      this.#abort = undefined;
+    const extras = this.#ensureExtras();
+    if (extras.end !== undefined) return;
+    extras.end = { error, thrown: false };
+    if (extras.abort !== undefined) {
+      extras.abort.signal.removeEventListener("abort", extras.abort.listener);
+      extras.abort = undefined;
     }
-    this.#detach(this);
+    this.#shared.detach(this);
     if (discardBuffered) this.#queue = undefined;
     const waiters = this.#waiters;
     this.#waiters = undefined;
     if (waiters !== undefined) {
       for (const waiter of waiters) this.#settled().then(waiter.resolve, waiter.reject);
     }
-    this.#closed?.resolve(error);
+    extras.closed?.resolve(error);
   }
 }
