@@ -12,10 +12,12 @@ export const GRANT_CLAIM = "eventbus";
 /** The entry of `projects` or `agents` that grants every project or every agent. */
 export const ANY = "*";
 
-const IdSchema = z.union([
-  z.literal(ANY),
-  z.guid({ error: `must be a UUID or "${ANY}"` }).transform((id) => id.toLowerCase()),
-]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const IdSchema = z
+  .string({ error: `must be a UUID or "${ANY}"` })
+  .refine((id) => id === ANY || UUID.test(id), { error: `must be a UUID or "${ANY}"` })
+  .transform((id) => id.toLowerCase());
 
 /**
  * The grant a token carries in its `eventbus` claim:

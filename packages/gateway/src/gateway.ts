@@ -6,6 +6,7 @@ import { createEventBus, type EventBus } from "@eventbus/core";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Authenticator } from "./auth.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
+import { Connections } from "./connections.js";
 import { ConfigError, NotFoundError } from "./errors.js";
 import { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
@@ -125,7 +126,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bus.on("malformed", (error) => app.log.warn({ err: error }, "malformed message skipped")),
     bus.on("connection", (event) => app.log.warn({ connection: event }, `bus ${event.state}`)),
   ];
-  app.addHook("preClose", async () => streams.endAll("server shutting down"));
+  const connections = new Connections(app.server);
+  app.addHook("preClose", async () => {
+    streams.endAll("server shutting down");
+    connections.drain();
+  });
 
   let closing: Promise<void> | undefined;
   return {
