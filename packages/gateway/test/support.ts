@@ -3,8 +3,10 @@
  * SSE client (the eventsource package) that records what it receives, a raw
  * HTTP reader for byte-level checks, and waiting on conditions with deadlines.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
+import { fileURLToPath } from "node:url";
 import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
 import { EventSource } from "eventsource";
 import { onTestFinished } from "vitest";
@@ -176,4 +178,74 @@ export class RawStream {
   finished(): Promise<true> {
     return waitFor("the stream to end", () => this.ended);
   }
+}
+
+/** The built CLI (root `npm test` builds before testing). */
+const CLI = new URL("../dist/cli/main.js", import.meta.url);
+
+/** A running `eventbus` child process and what it printed; killed when the test finishes. */
+export class CliProcess {
+  stdout = "";
+  stderr = "";
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or the signal's name) when the process exits. */
+  readonly exited: Promise<number | string>;
+
+  constructor(args: readonly string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [fileURLToPath(CLI), ...args], {
+      env: { ...process.env, EVENTBUS_LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+    });
+    onTestFinished(() => {
+      if (this.child.exitCode === null && this.child.signalCode === null)
+        this.child.kill("SIGKILL");
+    });
+  }
+
+  /** Resolves with the first match of `pattern` in stdout, once there is one. */
+  printed(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
+    return waitFor(
+      `stdout to match ${pattern}`,
+      () => this.stdout.match(pattern) ?? undefined,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves once stderr matches `pattern`. */
+  said(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
+    return waitFor(
+      `stderr to match ${pattern}`,
+      () => this.stderr.match(pattern) ?? undefined,
+      timeoutMs,
+    );
+  }
+}
+
+/** Runs `eventbus <args>` to its end; resolves with its exit code and output. */
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const cli = new CliProcess(args, env);
+  const code = await cli.exited;
+  return { code, stdout: cli.stdout, stderr: cli.stderr };
+}
+
+/** Starts `eventbus serve` on a free port; resolves once it printed its URL. */
+export async function serveCli(
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ cli: CliProcess; url: string }> {
+  const cli = new CliProcess(["serve", "--port", "0", ...args], env);
+  const [, url] = await cli.printed(/listening on (http:\/\/\S+)/);
+  return { cli, url: url ?? "" };
 }
