@@ -74,6 +74,7 @@ export class Authenticator {
   /** False when no key is configured: access control is off. */
   readonly enabled: boolean;
   readonly #keys = new Map<string, KeyObject>();
+  readonly #algorithms: string[];
   readonly #getKey: JWTVerifyGetKey = (header) => {
     const key = this.#keys.get(header.alg ?? "");
     // Unreachable: jose refuses an algorithm outside `algorithms` before asking for a key.
@@ -88,7 +89,8 @@ export class Authenticator {
       const key = publicKey(keys.publicKey);
       for (const algorithm of algorithmsOf(key)) this.#keys.set(algorithm, key);
     }
-    this.enabled = this.#keys.size > 0;
+    this.#algorithms = [...this.#keys.keys()];
+    this.enabled = this.#algorithms.length > 0;
   }
 
   /**
@@ -103,7 +105,7 @@ export class Authenticator {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, {
-        algorithms: [...this.#keys.keys()],
+        algorithms: this.#algorithms,
         requiredClaims: ["exp"],
       }));
     } catch (cause) {

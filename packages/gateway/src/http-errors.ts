@@ -29,7 +29,7 @@ export interface ErrorBody {
 }
 
 /** The HTTP status of each code: every gateway and core code has one, or this does not compile. */
-export const STATUS_OF_CODE = {
+const STATUS_OF_CODE = {
   GATEWAY_UNAUTHORIZED: 401,
   GATEWAY_TOKEN_EXPIRED: 401,
   GATEWAY_FORBIDDEN: 403,

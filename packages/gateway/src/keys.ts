@@ -10,7 +10,7 @@ import { ConfigError } from "./errors.js";
 export const SECRET_ALGORITHM = "HS256";
 
 /** A shared secret shorter than this (in bytes) is refused: HS256 needs 256 bits to be worth its name. */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 /**
  * The key material that turns access control on: a shared `secret` (HS256),

@@ -7,9 +7,6 @@
 import type { EventBus, EventBusStats } from "@eventbus/core";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 
-/** The kinds of stream a gateway serves, the `kind` label of stream metrics. */
-export type StreamKind = "project" | "agent";
-
 /** The metrics a gateway updates as it serves, and the registry `GET /metrics` renders. */
 export class GatewayMetrics {
   /** Everything below, plus the process's default metrics (CPU, memory, event loop). */

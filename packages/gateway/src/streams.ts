@@ -5,7 +5,7 @@
 import type { SseStream } from "./sse.js";
 
 /** The comment every open stream gets at each heartbeat. */
-export const HEARTBEAT_COMMENT = "heartbeat";
+const HEARTBEAT_COMMENT = "heartbeat";
 
 /**
  * The set of open streams. A stream joins with {@link add} and leaves by

@@ -4,10 +4,10 @@ import { DEFAULT_HOST, DEFAULT_PORT } from "../config.js";
 import { endpoint } from "./args.js";
 
 /** The environment variable that may hold the token, so it stays out of the process list. */
-export const TOKEN_ENV = "EVENTBUS_TOKEN";
+const TOKEN_ENV = "EVENTBUS_TOKEN";
 
 /** The gateway `eventbus serve` runs by default. */
-export const DEFAULT_ENDPOINT = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+const DEFAULT_ENDPOINT = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
 
 /** What {@link connectionOptions} adds to a command's options. */
 export interface ConnectionOptions {

@@ -21,7 +21,7 @@ import type { OpenStreams } from "../streams.js";
 import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
 
 /** How long a client that stopped reading gets to read a stream's end before it is cut off. */
-export const END_GRACE_MS = 5_000;
+const END_GRACE_MS = 5_000;
 
 /** Timers take at most 2^31 - 1 ms; a later deadline is reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
