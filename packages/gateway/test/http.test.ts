@@ -351,6 +351,16 @@ describe("http - health, readiness, metrics, errors", () => {
     }
   });
 
+  it("stream - HEAD on a stream route opens no stream", async () => {
+    const gateway = gatewayFor();
+    const response = await gateway.app.inject({
+      method: "HEAD",
+      url: `/v1/projects/${projectA}/events`,
+    });
+    expect(response.statusCode).toBe(404);
+    expect(gateway.bus.stats().channels).toBe(0);
+  });
+
   it("errors - an unknown route gets 404 in the error format", async () => {
     const gateway = gatewayFor();
     const response = await gateway.app.inject("/v2/nothing?access_token=secret-value");

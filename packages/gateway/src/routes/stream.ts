@@ -48,7 +48,8 @@ export interface StreamDependencies {
 export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependencies): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
-    app.get(EVENTS_ROUTE[kind], { onRequest }, async (request, reply) => {
+    // No automatic HEAD route: a HEAD request would hold a stream open that sends nothing.
+    app.get(EVENTS_ROUTE[kind], { onRequest, exposeHeadRoute: false }, async (request, reply) => {
       const { address, channel } = targetOf(deps.bus, kind, request.params);
       const access = deps.guard.accessOf(request);
       access.assertRead(address);
