@@ -107,13 +107,14 @@ export class SseStream {
   }
 
   /**
-   * Writes one message. Returns false when the caller should wait for
-   * {@link drained} before the next one (the socket's buffer is full, or the
-   * stream has ended and the message was not written).
+   * Writes one message, formatted by {@link formatMessage} (callers that send
+   * one message to many streams format it once). Returns false when the caller
+   * should wait for {@link drained} before the next one (the socket's buffer
+   * is full, or the stream has ended and the message was not written).
    */
-  send(message: SseMessage): boolean {
+  send(formatted: string): boolean {
     if (this.#ended) return false;
-    return this.#res.write(formatMessage(message));
+    return this.#res.write(formatted);
   }
 
   /**

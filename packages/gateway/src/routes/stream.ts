@@ -16,7 +16,7 @@ import { TokenExpiredError } from "../errors.js";
 import type { Guard } from "../guard.js";
 import { invalidParameter, toHttpError } from "../http-errors.js";
 import type { GatewayMetrics } from "../metrics.js";
-import { type SseEndReason, SseStream } from "../sse.js";
+import { formatMessage, type SseEndReason, SseStream } from "../sse.js";
 import type { OpenStreams } from "../streams.js";
 import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
 
@@ -47,6 +47,7 @@ export interface StreamDependencies {
  */
 export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependencies): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
+  const frames = new Frames();
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
     // No automatic HEAD route: a HEAD request would hold a stream open that sends nothing.
     app.get(EVENTS_ROUTE[kind], { onRequest, exposeHeadRoute: false }, async (request, reply) => {
@@ -76,7 +77,13 @@ export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependenc
         deps.metrics.openStreams.dec({ kind });
         log.info({ reason: stream.endReason?.code ?? "closed" }, "stream closed");
       });
-      follow(sub, stream, { types, expiresAt: access.expiresAt, metrics: deps.metrics, log });
+      follow(sub, stream, {
+        types,
+        expiresAt: access.expiresAt,
+        frames,
+        metrics: deps.metrics,
+        log,
+      });
     });
   }
 }
@@ -94,6 +101,7 @@ function follow(
   options: {
     readonly types: ReadonlySet<EventType> | undefined;
     readonly expiresAt: Date | undefined;
+    readonly frames: Frames;
     readonly metrics: GatewayMetrics;
     readonly log: FastifyBaseLogger;
   },
@@ -120,7 +128,7 @@ function follow(
     for await (const event of sub) {
       if (!stream.isOpen) break;
       if (options.types !== undefined && !options.types.has(event.type)) continue;
-      const written = stream.send(toMessage(event));
+      const written = stream.send(options.frames.of(event));
       options.metrics.eventsSent.inc();
       if (!written) await stream.drained();
     }
@@ -134,8 +142,22 @@ function endReasonOf(error: unknown): SseEndReason {
   return toHttpError(error).body.error;
 }
 
-function toMessage(event: Event): { event: string; id: string; data: string } {
-  return { event: event.type, id: event.id, data: encodeEvent(event) };
+/**
+ * Each event's SSE message, formatted once however many streams send it: the
+ * bus hands every subscriber of a channel the same event object, so the
+ * per-stream work on the delivery path is a lookup and a socket write.
+ */
+class Frames {
+  readonly #byEvent = new WeakMap<Event, string>();
+
+  of(event: Event): string {
+    let frame = this.#byEvent.get(event);
+    if (frame === undefined) {
+      frame = formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
+      this.#byEvent.set(event, frame);
+    }
+    return frame;
+  }
 }
 
 /** Runs `task` at `date` (at once if it has passed); returns a function that cancels it. */
