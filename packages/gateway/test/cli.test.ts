@@ -9,6 +9,7 @@ import {
   SECRET,
   serveCli,
   startGateway,
+  tokenFor,
   uuid,
 } from "./support.js";
 
@@ -110,6 +111,19 @@ describe("cli - serve, tail, publish", () => {
     const tailOther = await runCli(["tail", "--project", uuid(), "--url", url, "--token", token]);
     expect(tailOther.code).toBe(1);
     expect(tailOther.stderr).toContain("refused (GATEWAY_FORBIDDEN)");
+  });
+
+  it("cli - tail ends with status 1 and the reason when its token expires", async () => {
+    const { url } = await startGateway({ auth: { secret: SECRET } });
+    const project = uuid();
+    // exp is whole seconds: 3 s from now leaves at least 2 s for the CLI to start and connect.
+    const token = await tokenFor({ projects: [project], ttlSeconds: 3 });
+    const tail = new CliProcess(["tail", "--project", project, "--url", url], {
+      EVENTBUS_TOKEN: token,
+    });
+    await tail.said(/following project/);
+    expect(await tail.exited).toBe(1);
+    expect(tail.stderr).toContain("refused (GATEWAY_TOKEN_EXPIRED): the access token has expired");
   });
 });
 

@@ -174,7 +174,8 @@ describe("stream - access control", () => {
   it("stream - an expired token ends the open stream with a reason", async () => {
     const { url, gateway } = await startGateway({ auth: { secret: SECRET } });
     const project = uuid();
-    const token = await tokenFor({ projects: [project], ttlSeconds: 1 });
+    // exp is whole seconds: 2 s from now leaves at least 1 s to open the stream before it.
+    const token = await tokenFor({ projects: [project], ttlSeconds: 2 });
     const stream = new RawStream(streamOf(url, project, `?access_token=${token}`));
     expect((await stream.started()).statusCode).toBe(200);
     await stream.finished();
