@@ -180,8 +180,8 @@ export class RawStream {
   }
 }
 
-/** The built CLI (root `npm test` builds before testing). */
-const CLI = new URL("../dist/cli/main.js", import.meta.url);
+/** The `eventbus` command as npm links it; it runs the built CLI (root `npm test` builds first). */
+const CLI = new URL("../bin/eventbus.js", import.meta.url);
 
 /** A running `eventbus` child process and what it printed; killed when the test finishes. */
 export class CliProcess {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `eventbus` command: `serve`, `tail`, `publish` and `token`. Bad input
  * exits with status 1 and a message naming the option; a refusal by the
