@@ -253,7 +253,8 @@ export class EventBus {
   close(): Promise<void> {
     if (this.#closing === undefined) {
       const ending = this.#registry.subscribers();
-      this.#closing = this.#opened.catch(() => {}).then(() => this.#transport.close());
+      // Not after `open`: a bus closed while still connecting stops connecting at once.
+      this.#closing = this.#transport.close();
       for (const sub of ending) sub.end();
     }
     return this.#closing;
