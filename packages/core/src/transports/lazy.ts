@@ -23,15 +23,15 @@ export class LazyTransport implements Transport {
     await transport.open(sink);
   }
 
-  publish(channel: string, data: string): Promise<void> {
+  async publish(channel: string, data: string): Promise<void> {
     return this.#transport().publish(channel, data);
   }
 
-  subscribe(channels: readonly string[]): Promise<void> {
+  async subscribe(channels: readonly string[]): Promise<void> {
     return this.#transport().subscribe(channels);
   }
 
-  unsubscribe(channels: readonly string[]): Promise<void> {
+  async unsubscribe(channels: readonly string[]): Promise<void> {
     return this.#transport().unsubscribe(channels);
   }
 
