@@ -3,7 +3,10 @@
  * bus sees: connection events and counters, typed errors within their bounds,
  * and subscriptions that stay open and deliver again.
  */
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -220,6 +223,41 @@ describe("redis faults - a server that dies", () => {
       await expectDelivery(bus, late, lateProject);
     } finally {
       await Promise.all([bus.close(), receiver.bus.close()]);
+      if (!(await isUp(server))) await server.restart();
+    }
+  });
+
+  it("faults - close() during an outage leaves nothing running: the process exits by itself", async () => {
+    // The child opens a bus, says so, and closes it once it saw the connection lost. Its
+    // reconnect delay (15 to 30 s) outlasts the wait for its exit: a timer left behind shows.
+    const settings = { reconnectInitialDelayMs: 30_000, reconnectMaxDelayMs: 30_000 };
+    const code = `
+      import { randomUUID } from "node:crypto";
+      import { createEventBus } from "@eventbus/core";
+      const bus = createEventBus(process.argv[1], { redis: ${JSON.stringify(settings)} });
+      const lost = new Promise((resolve) => bus.on("connection", resolve));
+      await bus.subscribe([bus.getProjectChannel(randomUUID())]).ready;
+      console.log("ready");
+      await lost;
+      await bus.close();
+      console.log("closed");
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code, server.url], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exit = once(child, "exit");
+    try {
+      await waitFor(() => output.includes("ready"), { message: "the child's bus" });
+      await server.kill("SIGKILL");
+      const [exitCode] = await within(exit, 10_000, "the child's exit");
+      expect({ exitCode, output }).toEqual({ exitCode: 0, output: "ready\nclosed\n" });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       if (!(await isUp(server))) await server.restart();
     }
   });
