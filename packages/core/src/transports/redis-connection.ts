@@ -32,6 +32,7 @@ export interface ConnectionHooks<C extends SupervisedClient> {
 
 interface Waiter<C> {
   readonly deadline: number;
+  readonly operation: string;
   readonly resolve: (client: C) => void;
   readonly reject: (error: Error) => void;
 }
@@ -90,12 +91,7 @@ export class RedisConnection<C extends SupervisedClient> {
     if (this.#client !== undefined) return Promise.resolve(this.#client);
     if (this.#closed) return Promise.reject(this.#rejection ?? new BusClosedError());
     return new Promise<C>((resolve, reject) => {
-      this.#waiters.add({
-        deadline,
-        resolve,
-        reject: (error) =>
-          reject(error instanceof NotConnectedError ? this.#timedOut(operation) : error),
-      });
+      this.#waiters.add({ deadline, operation, resolve, reject });
       this.#armWaitTimer();
     });
   }
@@ -109,7 +105,7 @@ export class RedisConnection<C extends SupervisedClient> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retryTimer);
-    this.#rejectWaiters(new BusClosedError());
+    for (const waiter of this.#takeWaiters()) waiter.reject(new BusClosedError());
     this.#attempting?.destroy();
     const client = this.#client;
     this.#client = undefined;
@@ -158,11 +154,7 @@ export class RedisConnection<C extends SupervisedClient> {
     this.#client = client;
     this.#attempt = 0;
     this.#everUp = true;
-    clearTimeout(this.#waitTimer);
-    this.#waitTimerAt = Number.POSITIVE_INFINITY;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const waiter of waiters) waiter.resolve(client);
+    for (const waiter of this.#takeWaiters()) waiter.resolve(client);
     this.#hooks.changed();
   }
 
@@ -178,13 +170,10 @@ export class RedisConnection<C extends SupervisedClient> {
         `the Redis server refused the ${this.#name} connection: ${error.message}`,
         { cause: error },
       );
-      this.#rejectWaiters(this.#rejection);
+      for (const waiter of this.#takeWaiters()) waiter.reject(this.#rejection);
       return;
     }
-    this.#retryTimer = setTimeout(
-      () => this.#connect(),
-      reconnectDelay(this.#attempt++, this.#settings),
-    );
+    this.#retryLater();
   }
 
   #lost(client: C, cause: Error): void {
@@ -193,10 +182,12 @@ export class RedisConnection<C extends SupervisedClient> {
     // node-redis fails the commands in flight with `cause` right after this event; destroy after it.
     queueMicrotask(() => client.destroy());
     this.#hooks.changed();
-    this.#retryTimer = setTimeout(
-      () => this.#connect(),
-      reconnectDelay(this.#attempt++, this.#settings),
-    );
+    this.#retryLater();
+  }
+
+  #retryLater(): void {
+    const delay = reconnectDelay(this.#attempt++, this.#settings);
+    this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
   #armWaitTimer(): void {
@@ -217,17 +208,18 @@ export class RedisConnection<C extends SupervisedClient> {
     for (const waiter of this.#waiters) {
       if (waiter.deadline > now) continue;
       this.#waiters.delete(waiter);
-      waiter.reject(new NotConnectedError("timed out"));
+      waiter.reject(this.#timedOut(waiter.operation));
     }
     if (this.#waiters.size > 0) this.#armWaitTimer();
   }
 
-  #rejectWaiters(error: Error): void {
+  /** Removes every waiter (and their timer), for the caller to settle. */
+  #takeWaiters(): Waiter<C>[] {
     clearTimeout(this.#waitTimer);
     this.#waitTimerAt = Number.POSITIVE_INFINITY;
     const waiters = [...this.#waiters];
     this.#waiters.clear();
-    for (const waiter of waiters) waiter.reject(error);
+    return waiters;
   }
 
   #timedOut(operation: string): NotConnectedError {

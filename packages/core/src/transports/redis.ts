@@ -173,13 +173,10 @@ export class RedisTransport implements Transport {
    */
   async subscribe(channels: readonly string[]): Promise<void> {
     for (const channel of channels) this.#live.add(channel);
-    let client = this.#subscriber.client;
+    const client = this.#subscriber.client;
     if (client !== undefined) {
       try {
-        await client.subscribe(
-          channels.filter((channel) => this.#live.has(channel)),
-          this.#onMessage,
-        );
+        await client.subscribe([...channels], this.#onMessage);
         return;
       } catch (cause) {
         if (this.#closing !== undefined) throw new BusClosedError();
@@ -188,7 +185,6 @@ export class RedisTransport implements Transport {
           throw new SubscribeFailedError(channels, { cause });
         }
         // The connection was lost: the next one subscribes every live channel, these included.
-        client = undefined;
       }
     }
     const waited = this.#settings.connectTimeoutMs;
