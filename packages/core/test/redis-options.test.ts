@@ -1,8 +1,11 @@
-import { describe, expect, it } from "vitest";
-import { UnsupportedUrlError } from "../src/index.js";
+import { createClient } from "redis";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { type CreateEventBusOptions, UnsupportedUrlError } from "../src/index.js";
+import type { RedisTransportOptions } from "../src/transports/redis.js";
 import {
   checkRedisUrl,
   REDIS_DEFAULTS,
+  type RedisConnectionOptions,
   reconnectDelay,
   resolveRedisSettings,
 } from "../src/transports/redis-options.js";
@@ -76,5 +79,24 @@ describe("redis options - URLs", () => {
     expect(() => checkRedisUrl("redis://user:s3cret@host/x")).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining("s3cret") }),
     );
+  });
+});
+
+describe("redis options - types", () => {
+  it("takes a url or a node-redis client to copy, never both, never neither", () => {
+    expectTypeOf({ url: "redis://localhost" }).toExtend<RedisTransportOptions>();
+    expectTypeOf({ client: createClient(), publishTimeoutMs: 1 }).toExtend<RedisTransportOptions>();
+    expectTypeOf({
+      url: "redis://localhost",
+      client: createClient(),
+    }).not.toExtend<RedisTransportOptions>();
+    expectTypeOf({ publishTimeoutMs: 1 }).not.toExtend<RedisTransportOptions>();
+  });
+
+  it("createEventBus takes the Redis settings, not a client", () => {
+    expectTypeOf<
+      NonNullable<CreateEventBusOptions["redis"]>
+    >().toEqualTypeOf<RedisConnectionOptions>();
+    expectTypeOf({ redis: { client: createClient() } }).not.toExtend<CreateEventBusOptions>();
   });
 });
