@@ -30,6 +30,38 @@ import {
 
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 
+/** Subscribes, publishes one event and receives it on `bus`, then closes the bus. */
+async function expectRoundTrip(bus: EventBus): Promise<void> {
+  try {
+    const projectId = randomUUID();
+    const channel = bus.getProjectChannel(projectId);
+    const sub = bus.subscribe([channel]);
+    await sub.ready;
+    const event = sampleEvent(projectId);
+    await bus.publish(channel, event);
+    expect(await take(sub, 1)).toEqual([event]);
+  } finally {
+    await bus.close();
+  }
+}
+
+/** Expects a bus on `url` to be refused by the server: `ready` and `publish` reject with one error. */
+async function expectRefusal(url: string): Promise<ConnectionRejectedError> {
+  // connectTimeoutMs is long: the refusal must come from the server's answer, not a timeout.
+  const bus = createEventBus(url, { redis: { ...FAST_REDIS, connectTimeoutMs: 60_000 } });
+  try {
+    const projectId = randomUUID();
+    const channel = bus.getProjectChannel(projectId);
+    const sub = bus.subscribe([channel]);
+    const error = await within(sub.ready, 10_000, "ready").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConnectionRejectedError);
+    await expect(bus.publish(channel, sampleEvent(projectId))).rejects.toBe(error);
+    return error as ConnectionRejectedError;
+  } finally {
+    await bus.close();
+  }
+}
+
 describe("redis - one server", () => {
   let server: RedisServer;
   let raw: RawClient;
@@ -275,36 +307,7 @@ describe("redis - credentials and databases", () => {
     await server.stop();
   });
 
-  async function roundTrip(url: string): Promise<void> {
-    const bus = createEventBus(url, { redis: FAST_REDIS });
-    try {
-      const projectId = randomUUID();
-      const channel = bus.getProjectChannel(projectId);
-      const sub = bus.subscribe([channel]);
-      await sub.ready;
-      const event = sampleEvent(projectId);
-      await bus.publish(channel, event);
-      expect(await take(sub, 1)).toEqual([event]);
-    } finally {
-      await bus.close();
-    }
-  }
-
-  async function refusal(url: string): Promise<ConnectionRejectedError> {
-    // connectTimeoutMs is long: the refusal must come from the server's answer, not a timeout.
-    const bus = createEventBus(url, { redis: { ...FAST_REDIS, connectTimeoutMs: 60_000 } });
-    try {
-      const projectId = randomUUID();
-      const channel = bus.getProjectChannel(projectId);
-      const sub = bus.subscribe([channel]);
-      const error = await within(sub.ready, 10_000, "ready").catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(ConnectionRejectedError);
-      await expect(bus.publish(channel, sampleEvent(projectId))).rejects.toBe(error);
-      return error as ConnectionRejectedError;
-    } finally {
-      await bus.close();
-    }
-  }
+  const roundTrip = (url: string) => expectRoundTrip(createEventBus(url, { redis: FAST_REDIS }));
 
   it("credentials - a password in the URL is used", async () => {
     await roundTrip(server.url);
@@ -312,11 +315,11 @@ describe("redis - credentials and databases", () => {
   });
 
   it("credentials - a wrong or missing password is refused at once with ConnectionRejectedError", async () => {
-    const wrong = await refusal(`redis://:not-it@127.0.0.1:${server.port}`);
+    const wrong = await expectRefusal(`redis://:not-it@127.0.0.1:${server.port}`);
     expect(wrong.code).toBe("EVENTBUS_CONNECTION_REJECTED");
     expect(wrong.message).toMatch(/WRONGPASS/);
     expect(wrong.message).not.toContain("not-it");
-    expect((await refusal(`redis://127.0.0.1:${server.port}`)).message).toMatch(/NOAUTH/);
+    expect((await expectRefusal(`redis://127.0.0.1:${server.port}`)).message).toMatch(/NOAUTH/);
   });
 
   it("databases - the URL's database is selected; one the server lacks is refused", async () => {
@@ -332,7 +335,7 @@ describe("redis - credentials and databases", () => {
       raw.destroy();
       await bus.close();
     }
-    expect((await refusal(`${server.url}/99`)).message).toMatch(/DB index is out of range/);
+    expect((await expectRefusal(`${server.url}/99`)).message).toMatch(/DB index is out of range/);
   });
 });
 
@@ -347,32 +350,13 @@ describe("redis - TLS", () => {
 
   it("tls - rediss:// works with a client that trusts the server's certificate", async () => {
     const template = createClient({ url: server.url, socket: { tls: true, ca: server.ca } });
-    const bus = new EventBus({
-      transport: createRedisTransport({ ...FAST_REDIS, client: template }),
-    });
-    try {
-      const projectId = randomUUID();
-      const channel = bus.getProjectChannel(projectId);
-      const sub = bus.subscribe([channel]);
-      await sub.ready;
-      const event = sampleEvent(projectId);
-      await bus.publish(channel, event);
-      expect(await take(sub, 1)).toEqual([event]);
-    } finally {
-      await bus.close();
-    }
+    await expectRoundTrip(
+      new EventBus({ transport: createRedisTransport({ ...FAST_REDIS, client: template }) }),
+    );
   });
 
   it("tls - a rediss:// URL to a server with an untrusted certificate is refused", async () => {
-    const bus = createEventBus(server.url, { redis: { ...FAST_REDIS, connectTimeoutMs: 60_000 } });
-    try {
-      const sub = bus.subscribe([bus.getProjectChannel(randomUUID())]);
-      const error = await within(sub.ready, 10_000, "ready").catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(ConnectionRejectedError);
-      expect((error as Error).message).toMatch(/certificate/i);
-    } finally {
-      await bus.close();
-    }
+    expect((await expectRefusal(server.url)).message).toMatch(/certificate/i);
   });
 });
 
