@@ -263,7 +263,8 @@ export class EventBus {
   close(): Promise<void> {
     if (this.#closing === undefined) {
       const ending = this.#registry.subscribers();
-      this.#closing = this.#opened.catch(() => {}).then(() => this.#transport.close());
+      // Not after `open`: a bus closed while still connecting stops connecting at once.
+      this.#closing = this.#transport.close();
       for (const sub of ending) sub.end();
     }
     return this.#closing;
@@ -287,8 +288,10 @@ export class EventBus {
     const emptied = this.#registry.remove(sub, sub.channels);
     if (emptied.length === 0 || this.#closing !== undefined) return;
     // A failed UNSUBSCRIBE is harmless: messages of a channel without subscribers are ignored,
-    // and the transport does not re-subscribe it after a reconnect.
-    this.#transport.unsubscribe(emptied).catch(() => {});
+    // and the transport does not re-subscribe it after a reconnect. Before the transport is
+    // open, wait for it: the SUBSCRIBE of these channels is waiting too, and must go first.
+    const unsubscribe = (): Promise<void> => this.#transport.unsubscribe(emptied);
+    (this.#isOpen ? unsubscribe() : this.#opened.then(unsubscribe)).catch(() => {});
   }
 
   #receive(channel: string, data: string): void {

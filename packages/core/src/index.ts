@@ -17,6 +17,7 @@ export { type CreateEventBusOptions, createEventBus } from "./create.js";
 export {
   BusClosedError,
   ChannelMismatchError,
+  ConnectionRejectedError,
   ErrorCode,
   EventBusError,
   EventTooLargeError,
@@ -53,3 +54,4 @@ export {
 } from "./subscription.js";
 export type { Transport, TransportConnectionEvent, TransportSink } from "./transport.js";
 export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from "./transports/memory.js";
+export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./transports/redis-options.js";
