@@ -124,7 +124,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const stopReporting = [
     bus.on("malformed", (error) => app.log.warn({ err: error }, "malformed message skipped")),
-    bus.on("connection", (event) => app.log.warn({ connection: event }, `bus ${event.state}`)),
+    bus.on("connection", (event) => {
+      const level = event.state === "disconnected" ? "warn" : "info";
+      app.log[level]({ connection: event }, `bus ${event.state}`);
+    }),
   ];
   const connections = new Connections(app.server);
   app.addHook("preClose", async () => {
