@@ -110,6 +110,7 @@ export class EventBus {
   readonly #counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
   readonly #opened: Promise<void>;
   #isOpen = false;
+  #down = false;
   #closing: Promise<void> | undefined;
   #published = 0;
   #malformed = 0;
@@ -230,6 +231,15 @@ export class EventBus {
     return this.#listeners.on(name, listener);
   }
 
+  /**
+   * True while the transport is connected: it has opened, is not between a
+   * `disconnected` and a `reconnected` report, and the bus is not closed. What a
+   * readiness probe reports.
+   */
+  get connected(): boolean {
+    return this.#isOpen && !this.#down && this.#closing === undefined;
+  }
+
   /** Counters since the bus was created: what was published, delivered, dropped, lost. */
   stats(): EventBusStats {
     return {
@@ -312,6 +322,7 @@ export class EventBus {
   }
 
   #onConnection(event: TransportConnectionEvent): void {
+    this.#down = event.state === "disconnected";
     if (event.state === "disconnected") {
       this.#disconnects++;
     } else {

@@ -12,7 +12,7 @@ export {
   type EventBusStats,
 } from "./bus.js";
 export { type ChannelAddress, ChannelNames, DEFAULT_CHANNEL_PREFIX } from "./channels.js";
-export { decodeEvent, encodeEvent } from "./codec.js";
+export { decodeEvent, encodeEvent, parseWireEvent } from "./codec.js";
 export { type CreateEventBusOptions, createEventBus } from "./create.js";
 export {
   BusClosedError,
