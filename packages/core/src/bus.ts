@@ -124,6 +124,7 @@ export class EventBus {
   readonly #opened: Promise<void>;
   readonly #defaults: { readonly bufferSize: number; readonly overflow: OverflowPolicy };
   #isOpen = false;
+  #down = false;
   #batch: SubscribeBatch | undefined;
   /** The channel last published to and what it addresses: publishers repeat channels. */
   #lastChannel: { readonly name: string; readonly address: ChannelAddress } | undefined;
@@ -250,6 +251,15 @@ export class EventBus {
     return this.#listeners.on(name, listener);
   }
 
+  /**
+   * True while the transport is connected: it has opened, is not between a
+   * `disconnected` and a `reconnected` report, and the bus is not closed. What a
+   * readiness probe reports.
+   */
+  get connected(): boolean {
+    return this.#isOpen && !this.#down && this.#closing === undefined;
+  }
+
   /** Counters since the bus was created: what was published, delivered, dropped, lost. */
   stats(): EventBusStats {
     return {
@@ -274,7 +284,8 @@ export class EventBus {
     if (this.#closing === undefined) {
       this.#sendBatch();
       const ending = this.#registry.subscribers();
-      this.#closing = this.#opened.catch(() => {}).then(() => this.#transport.close());
+      // Not after `open`: a bus closed while still connecting stops connecting at once.
+      this.#closing = this.#transport.close();
       for (const sub of ending) sub.end();
     }
     return this.#closing;
@@ -331,8 +342,10 @@ export class EventBus {
     if (emptied.length === 0 || this.#closing !== undefined) return;
     this.#sendBatch();
     // A failed UNSUBSCRIBE is harmless: messages of a channel without subscribers are ignored,
-    // and the transport does not re-subscribe it after a reconnect.
-    this.#transport.unsubscribe(emptied).catch(() => {});
+    // and the transport does not re-subscribe it after a reconnect. Before the transport is
+    // open, wait for it: the SUBSCRIBE of these channels is waiting too, and must go first.
+    const unsubscribe = (): Promise<void> => this.#transport.unsubscribe(emptied);
+    (this.#isOpen ? unsubscribe() : this.#opened.then(unsubscribe)).catch(() => {});
   }
 
   #receive(channel: string, data: string): void {
@@ -363,6 +376,7 @@ export class EventBus {
   }
 
   #onConnection(event: TransportConnectionEvent): void {
+    this.#down = event.state === "disconnected";
     if (event.state === "disconnected") {
       this.#disconnects++;
     } else {

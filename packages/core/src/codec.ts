@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { ValidationError } from "./errors.js";
 import { type Event, parseEvent, toIssues, WireEventSchema } from "./events.js";
 import { checkEvent, checkParsedWireEvent } from "./fast-check.js";
@@ -48,18 +49,32 @@ export function tryDecodeEvent(data: string): DecodeResult {
   if (!result.success) {
     return { ok: false, reason: "schema", error: new ValidationError(toIssues(result.error)) };
   }
-  const wire = result.data;
+  return { ok: true, event: fromWire(result.data) };
+}
+
+/**
+ * Checks that an already parsed JSON value is a valid event in the wire format
+ * and returns it as an {@link Event}: what {@link decodeEvent} does after
+ * `JSON.parse`, for callers that hold parsed JSON, such as an HTTP server
+ * reading a request body.
+ *
+ * @throws {ValidationError} listing every field that is wrong.
+ */
+export function parseWireEvent(json: unknown): Event {
+  const result = WireEventSchema.safeParse(json);
+  if (!result.success) throw new ValidationError(toIssues(result.error));
+  return fromWire(result.data);
+}
+
+function fromWire(wire: z.output<typeof WireEventSchema>): Event {
   return {
-    ok: true,
-    event: {
-      id: wire.id,
-      type: wire.type,
-      timestamp: new Date(wire.timestamp),
-      project_id: wire.project_id,
-      actor_id: wire.actor_id,
-      actor_type: wire.actor_type,
-      payload: wire.payload,
-    },
+    id: wire.id,
+    type: wire.type,
+    timestamp: new Date(wire.timestamp),
+    project_id: wire.project_id,
+    actor_id: wire.actor_id,
+    actor_type: wire.actor_type,
+    payload: wire.payload,
   };
 }
 

@@ -17,6 +17,7 @@ export const ErrorCode = {
   CLOSED: "EVENTBUS_CLOSED",
   UNSUPPORTED_URL: "EVENTBUS_UNSUPPORTED_URL",
   NOT_CONNECTED: "EVENTBUS_NOT_CONNECTED",
+  CONNECTION_REJECTED: "EVENTBUS_CONNECTION_REJECTED",
   SUBSCRIBE_FAILED: "EVENTBUS_SUBSCRIBE_FAILED",
   PUBLISH_FAILED: "EVENTBUS_PUBLISH_FAILED",
 } as const;
@@ -170,12 +171,31 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The transport stayed disconnected for longer than the bus waits
- * (`connectTimeoutMs`); the operation was not carried out.
+ * The transport stayed disconnected for longer than the operation waits (for
+ * Redis: `connectTimeoutMs` to open the bus or subscribe, `publishTimeoutMs`
+ * to publish); the operation was not carried out. Once the bus failed to open
+ * with it, every later `publish` and `subscribe` fails with it too: create a
+ * new bus to try again.
  */
 export class NotConnectedError extends EventBusError {
   override readonly name = "NotConnectedError";
   readonly code = ErrorCode.NOT_CONNECTED;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * The server refused the connection itself: a wrong password or user, a
+ * missing permission, a database it does not have, or a TLS certificate that
+ * is not trusted. Retrying would not help, so opening the bus fails at once
+ * with it rather than after `connectTimeoutMs`; `publish` and
+ * `subscription.ready` then reject with it. Fix the configuration.
+ */
+export class ConnectionRejectedError extends EventBusError {
+  override readonly name = "ConnectionRejectedError";
+  readonly code = ErrorCode.CONNECTION_REJECTED;
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -12,11 +12,12 @@ export {
   type EventBusStats,
 } from "./bus.js";
 export { type ChannelAddress, ChannelNames, DEFAULT_CHANNEL_PREFIX } from "./channels.js";
-export { decodeEvent, encodeEvent } from "./codec.js";
+export { decodeEvent, encodeEvent, parseWireEvent } from "./codec.js";
 export { type CreateEventBusOptions, createEventBus } from "./create.js";
 export {
   BusClosedError,
   ChannelMismatchError,
+  ConnectionRejectedError,
   ErrorCode,
   EventBusError,
   EventTooLargeError,
@@ -53,3 +54,4 @@ export {
 } from "./subscription.js";
 export type { Transport, TransportConnectionEvent, TransportSink } from "./transport.js";
 export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from "./transports/memory.js";
+export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./transports/redis-options.js";

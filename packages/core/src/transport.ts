@@ -10,7 +10,8 @@
 export interface Transport {
   /**
    * Connects, and from then on hands every message and connection change to
-   * `sink`. Called once, before any other method. Rejects if the transport
+   * `sink`. Called once, before any other method but `close`, which may come
+   * while `open` is pending (`open` then rejects). Rejects if the transport
    * cannot connect within its own bound.
    */
   open(sink: TransportSink): Promise<void>;

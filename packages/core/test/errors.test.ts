@@ -31,6 +31,7 @@ describe("errors - catalogue", () => {
       new core.BusClosedError(),
       new core.UnsupportedUrlError("ftp://x", "bad"),
       new core.NotConnectedError("down"),
+      new core.ConnectionRejectedError("wrong password"),
       new core.SubscribeFailedError(["c"]),
       new core.PublishFailedError("c"),
     ];

@@ -1,0 +1,51 @@
+import { BusClosedError } from "../errors.js";
+import type { Transport, TransportSink } from "../transport.js";
+
+/**
+ * A transport loaded on `open()`: `createEventBus("redis://...")` uses it so
+ * that importing `@eventbus/core` never loads a Redis client, and only a bus
+ * that asks for Redis does. Every call after `open()` goes to the loaded one.
+ */
+export class LazyTransport implements Transport {
+  readonly #load: () => Promise<Transport>;
+  #loaded: Transport | undefined;
+  #closed = false;
+
+  /** @param load - imports and builds the real transport; its rejection rejects `open()`. */
+  constructor(load: () => Promise<Transport>) {
+    this.#load = load;
+  }
+
+  async open(sink: TransportSink): Promise<void> {
+    const transport = await this.#load();
+    if (this.#closed) throw new BusClosedError();
+    this.#loaded = transport;
+    await transport.open(sink);
+  }
+
+  async publish(channel: string, data: string): Promise<void> {
+    return this.#transport().publish(channel, data);
+  }
+
+  async subscribe(channels: readonly string[]): Promise<void> {
+    return this.#transport().subscribe(channels);
+  }
+
+  async unsubscribe(channels: readonly string[]): Promise<void> {
+    return this.#transport().unsubscribe(channels);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#loaded?.close();
+  }
+
+  /**
+   * The loaded transport. The bus calls nothing but `open` and `close` before
+   * `open` resolved, so none means it failed to load or was closed first.
+   */
+  #transport(): Transport {
+    if (this.#loaded === undefined) throw new BusClosedError();
+    return this.#loaded;
+  }
+}

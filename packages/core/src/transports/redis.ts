@@ -1,0 +1,303 @@
+/**
+ * `@eventbus/core/redis`: the Redis Pub/Sub transport, on node-redis. A
+ * separate entry point, so users of the in-memory transport never load it.
+ */
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  createClient,
+  ErrorReply,
+  type RedisClientOptions,
+} from "redis";
+import { BusClosedError, PublishFailedError, SubscribeFailedError } from "../errors.js";
+import type { Transport, TransportSink } from "../transport.js";
+import { RedisConnection } from "./redis-connection.js";
+import {
+  checkRedisUrl,
+  type RedisConnectionOptions,
+  type RedisSettings,
+  resolveRedisSettings,
+} from "./redis-options.js";
+
+export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./redis-options.js";
+
+/**
+ * A node-redis client whose settings (host, TLS, credentials, database...)
+ * the transport copies with `duplicate()`. The transport never uses, connects
+ * or closes the client itself, which stays the caller's.
+ */
+export interface RedisClientTemplate {
+  /** The client's options; the transport keeps its `socket` settings (TLS certificates...). */
+  readonly options?: { readonly socket?: object } | undefined;
+  /** node-redis's `client.duplicate(overrides)`. */
+  duplicate(overrides: object): unknown;
+}
+
+/**
+ * Where the Redis transport connects: a `url`
+ * (`redis[s]://[[user][:password]@]host[:port][/db]`) or a node-redis
+ * `client` to copy, plus how it connects, waits and recovers.
+ */
+export type RedisTransportOptions = RedisConnectionOptions &
+  (
+    | { readonly url: string; readonly client?: never }
+    | { readonly client: RedisClientTemplate; readonly url?: never }
+  );
+
+type Client = ReturnType<typeof createClient>;
+
+/**
+ * The Redis Pub/Sub transport. Each transport holds two connections: a
+ * subscriber that does nothing but SUBSCRIBE/UNSUBSCRIBE (and PING), shared by
+ * every subscription of the bus, and a publisher whose PUBLISH commands
+ * node-redis pipelines (those made in one tick go out in one write).
+ *
+ * - Neither connection has a per-command timeout (node-redis's default arms a
+ *   timer for each command and cost most of the publish throughput); a PING
+ *   every `healthCheckIntervalMs` plus a socket idle timeout of twice that
+ *   bound a hung server instead.
+ * - A lost connection is replaced after a backoff with jitter; the new
+ *   subscriber subscribes every live channel before the bus hears
+ *   `reconnected` (with the downtime, the window in which messages may have
+ *   been lost).
+ * - `publish` while disconnected waits up to `publishTimeoutMs`, then fails
+ *   with `NotConnectedError`; it never reports success for a message not sent.
+ *
+ * @example
+ * import { EventBus } from "@eventbus/core";
+ * import { createRedisTransport } from "@eventbus/core/redis";
+ * const bus = new EventBus({ transport: createRedisTransport({ url: "redis://localhost:6379" }) });
+ */
+export class RedisTransport implements Transport {
+  readonly #settings: RedisSettings;
+  readonly #live = new Set<string>();
+  readonly #publisher: RedisConnection<Client>;
+  readonly #subscriber: RedisConnection<Client>;
+  #sink: TransportSink | undefined;
+  #opened = false;
+  #closing: Promise<void> | undefined;
+  #connected = false;
+  #downSince = 0;
+  readonly #onMessage = (message: string, channel: string): void => {
+    this.#sink?.message(channel, message);
+  };
+
+  /**
+   * @throws {UnsupportedUrlError} the URL is not a valid `redis://` or `rediss://` URL.
+   * @throws {RangeError} a timeout or delay is not a positive integer.
+   */
+  constructor(options: RedisTransportOptions) {
+    this.#settings = resolveRedisSettings(options);
+    if (options.url !== undefined) checkRedisUrl(options.url);
+    const create = clientFactory(options, this.#settings);
+    const changed = (): void => this.#connectionChanged();
+    this.#publisher = new RedisConnection("publisher", this.#settings, {
+      create,
+      prepare: async () => {},
+      farewell: async () => {},
+      changed,
+    });
+    this.#subscriber = new RedisConnection("subscriber", this.#settings, {
+      create,
+      prepare: (client) => this.#resubscribe(client),
+      farewell: (client) => client.unsubscribe(),
+      changed,
+    });
+  }
+
+  /**
+   * Connects both connections. Rejects with `NotConnectedError` if they are not
+   * up within `connectTimeoutMs`, at once with `ConnectionRejectedError` if the
+   * server refuses them (wrong password...), with `BusClosedError` if closed first.
+   */
+  async open(sink: TransportSink): Promise<void> {
+    this.#sink = sink;
+    const deadline = performance.now() + this.#settings.connectTimeoutMs;
+    const operation = `connecting waited ${this.#settings.connectTimeoutMs} ms`;
+    this.#publisher.start();
+    this.#subscriber.start();
+    try {
+      await Promise.all([
+        this.#publisher.whenUp(deadline, operation),
+        this.#subscriber.whenUp(deadline, operation),
+      ]);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.#opened = true;
+    this.#connected = true;
+    // Either connection may have dropped again while the other came up.
+    this.#connectionChanged();
+  }
+
+  /**
+   * PUBLISHes `data` on the publisher connection; resolves once the server has
+   * accepted it.
+   * @throws {NotConnectedError} disconnected for `publishTimeoutMs`; nothing was sent.
+   * @throws {PublishFailedError} the connection failed with the command in flight: it may or may not have been published.
+   * @throws {BusClosedError} the transport is closed.
+   */
+  async publish(channel: string, data: string): Promise<void> {
+    let client = this.#publisher.client;
+    let deadline: number | undefined;
+    for (;;) {
+      if (client === undefined) {
+        deadline ??= performance.now() + this.#settings.publishTimeoutMs;
+        client = await this.#publisher.whenUp(
+          deadline,
+          `publish waited ${this.#settings.publishTimeoutMs} ms`,
+        );
+      }
+      try {
+        await client.sendCommand(["PUBLISH", channel, data]);
+        return;
+      } catch (cause) {
+        if (this.#closing !== undefined) throw new BusClosedError();
+        // Refused before it was queued: not sent, so it may wait for the next connection.
+        if (!(cause instanceof ClientClosedError || cause instanceof ClientOfflineError)) {
+          throw new PublishFailedError(channel, { cause });
+        }
+        client = undefined;
+      }
+    }
+  }
+
+  /**
+   * SUBSCRIBEs on the subscriber connection; resolves once the server has
+   * confirmed every channel. While disconnected it waits up to
+   * `connectTimeoutMs` for the next connection, which subscribes it.
+   * @throws {NotConnectedError} disconnected for `connectTimeoutMs`.
+   * @throws {SubscribeFailedError} the server refused the subscription.
+   * @throws {BusClosedError} the transport is closed.
+   */
+  async subscribe(channels: readonly string[]): Promise<void> {
+    for (const channel of channels) this.#live.add(channel);
+    const client = this.#subscriber.client;
+    if (client !== undefined) {
+      try {
+        await client.subscribe([...channels], this.#onMessage);
+        return;
+      } catch (cause) {
+        if (this.#closing !== undefined) throw new BusClosedError();
+        if (cause instanceof ErrorReply) {
+          for (const channel of channels) this.#live.delete(channel);
+          throw new SubscribeFailedError(channels, { cause });
+        }
+        // The connection was lost: the next one subscribes every live channel, these included.
+      }
+    }
+    const waited = this.#settings.connectTimeoutMs;
+    await this.#subscriber.whenUp(performance.now() + waited, `subscribe waited ${waited} ms`);
+  }
+
+  /** UNSUBSCRIBEs; a lost connection took the subscription with it, and the next one will not renew it. */
+  async unsubscribe(channels: readonly string[]): Promise<void> {
+    for (const channel of channels) this.#live.delete(channel);
+    const client = this.#subscriber.client;
+    if (client === undefined) return;
+    try {
+      await client.unsubscribe([...channels], this.#onMessage);
+    } catch {
+      // Only a lost connection fails an UNSUBSCRIBE, and it ended the subscription anyway.
+    }
+  }
+
+  /**
+   * UNSUBSCRIBEs everything and closes both connections gracefully, letting
+   * publishes in flight finish for up to `publishTimeoutMs`, then destroys
+   * what is left: no socket or timer outlives it. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= Promise.all([
+      this.#publisher.close(this.#settings.publishTimeoutMs),
+      this.#subscriber.close(this.#settings.publishTimeoutMs),
+    ]).then(() => {
+      this.#live.clear();
+    });
+    return this.#closing;
+  }
+
+  /**
+   * Brings a new subscriber connection to the live channels: subscribes them
+   * all, then catches up with channels added or removed meanwhile, until the
+   * server's set and the live set agree.
+   */
+  async #resubscribe(client: Client): Promise<void> {
+    const onServer = new Set<string>();
+    for (;;) {
+      const missing = [...this.#live].filter((channel) => !onServer.has(channel));
+      const extra = [...onServer].filter((channel) => !this.#live.has(channel));
+      if (missing.length === 0 && extra.length === 0) return;
+      if (missing.length > 0) {
+        await client.subscribe(missing, this.#onMessage);
+        for (const channel of missing) onServer.add(channel);
+      }
+      if (extra.length > 0) {
+        await client.unsubscribe(extra, this.#onMessage);
+        for (const channel of extra) onServer.delete(channel);
+      }
+    }
+  }
+
+  /** Reports the transport as up when both connections are, down when either is not. */
+  #connectionChanged(): void {
+    if (!this.#opened || this.#closing !== undefined) return;
+    const connected = this.#publisher.client !== undefined && this.#subscriber.client !== undefined;
+    if (connected === this.#connected) return;
+    this.#connected = connected;
+    if (!connected) {
+      this.#downSince = performance.now();
+      const error = this.#subscriber.client === undefined ? this.#subscriber.lastError : undefined;
+      const cause = error ?? this.#publisher.lastError;
+      this.#sink?.connection(
+        cause === undefined ? { state: "disconnected" } : { state: "disconnected", error: cause },
+      );
+    } else {
+      const downtimeMs = Math.round(performance.now() - this.#downSince);
+      this.#sink?.connection({ state: "reconnected", downtimeMs });
+    }
+  }
+}
+
+/**
+ * Builds a Redis transport; see {@link RedisTransport}.
+ * @throws {UnsupportedUrlError} the URL is not a valid `redis://` or `rediss://` URL.
+ * @throws {RangeError} a timeout or delay is not a positive integer.
+ */
+export function createRedisTransport(options: RedisTransportOptions): RedisTransport {
+  return new RedisTransport(options);
+}
+
+/**
+ * Makes the factory of fresh clients, with the settings the transport relies on:
+ * - `reconnectStrategy: false`: the transport, not node-redis, replaces a lost
+ *   connection, so each connection starts clean and is re-subscribed explicitly;
+ * - `commandOptions.timeout: 0`: no timer per command (node-redis 6 arms one by
+ *   default, for the time a command waits to be written);
+ * - `pingInterval` plus `socketTimeout` (twice the interval): the bound on a
+ *   hung server, one timer per connection;
+ * - `disableOfflineQueue`: nothing waits inside node-redis without a bound;
+ * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later.
+ */
+function clientFactory(options: RedisTransportOptions, settings: RedisSettings): () => Client {
+  const socket = {
+    connectTimeout: settings.connectTimeoutMs,
+    socketTimeout: settings.healthCheckIntervalMs * 2,
+    reconnectStrategy: false,
+  } as const;
+  const common = {
+    RESP: 3,
+    pingInterval: settings.healthCheckIntervalMs,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: 0 },
+    maintNotifications: "disabled",
+  } as const satisfies RedisClientOptions;
+  const { client, url } = options;
+  if (client !== undefined) {
+    return () =>
+      client.duplicate({ ...common, socket: { ...client.options?.socket, ...socket } }) as Client;
+  }
+  if (url === undefined) throw new TypeError("the Redis transport needs a url or a client");
+  return () => createClient({ ...common, url, socket: { ...socket } });
+}

@@ -1,0 +1,20 @@
+import { startRedisServer } from "@eventbus/test-redis";
+import { createEventBus } from "../src/index.js";
+import { describeTransportConformance } from "./conformance.js";
+import { connectRaw, serverSubscriptions } from "./redis-helpers.js";
+
+describeTransportConformance("redis", async () => {
+  const server = await startRedisServer();
+  const raw = await connectRaw(server.url);
+  return {
+    newBus: (options) => createEventBus(server.url, options),
+    publishRaw: async (channel, data) => {
+      await raw.publish(channel, data);
+    },
+    serverSubscriptions: (channel) => serverSubscriptions(raw, channel),
+    cleanup: async () => {
+      raw.destroy();
+      await server.stop();
+    },
+  };
+});

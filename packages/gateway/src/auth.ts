@@ -1,0 +1,120 @@
+/**
+ * Who may do what: finds a request's token and verifies it (jose) into an
+ * {@link Access}. With no key configured, access control is off and every
+ * request gets {@link Access.UNRESTRICTED}.
+ */
+
+import type { KeyObject } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { Access, GRANT_CLAIM, readGrant } from "./access.js";
+import { TokenExpiredError, UnauthorizedError } from "./errors.js";
+import { type AuthKeys, algorithmsOf, publicKey, SECRET_ALGORITHM, secretKey } from "./keys.js";
+
+/** The query parameter that may carry a token on stream routes (RFC 6750's name). */
+export const TOKEN_QUERY_PARAM = "access_token";
+
+/** The cookie that may carry a token on stream routes. */
+export const TOKEN_COOKIE = "eventbus_token";
+
+/** Where a request's token may come from. */
+export interface TokenSources {
+  readonly headers: IncomingHttpHeaders;
+  /** The query string's value of {@link TOKEN_QUERY_PARAM}, if any. */
+  readonly queryToken: string | undefined;
+  /**
+   * Whether the query parameter and cookie count. Only stream routes allow
+   * them (a browser's `EventSource` cannot set headers); publishing takes the
+   * header alone, so a cookie cannot be replayed by a cross-site form.
+   */
+  readonly allowQueryAndCookie: boolean;
+}
+
+/**
+ * The token of a request: `Authorization: Bearer <token>`, else (when
+ * allowed) `?access_token=`, else the `eventbus_token` cookie.
+ *
+ * @throws {UnauthorizedError} if an `Authorization` header is present but not a Bearer token.
+ */
+export function tokenOf(sources: TokenSources): string | undefined {
+  const header = sources.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    if (match?.[1] === undefined)
+      throw new UnauthorizedError("expected Authorization: Bearer <token>");
+    return match[1];
+  }
+  if (!sources.allowQueryAndCookie) return undefined;
+  return sources.queryToken ?? cookie(sources.headers.cookie, TOKEN_COOKIE);
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(";")) {
+    const at = pair.indexOf("=");
+    if (at !== -1 && pair.slice(0, at).trim() === name) {
+      const value = pair.slice(at + 1).trim();
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Verifies tokens against the configured keys. A token must be a JWT signed
+ * with HS256 and the shared secret, or with the public key's algorithm; it
+ * must carry `exp` and may carry `nbf`; its `eventbus` claim is its
+ * {@link Grant}.
+ */
+export class Authenticator {
+  /** False when no key is configured: access control is off. */
+  readonly enabled: boolean;
+  readonly #keys = new Map<string, KeyObject>();
+  readonly #algorithms: string[];
+  readonly #getKey: JWTVerifyGetKey = (header) => {
+    const key = this.#keys.get(header.alg ?? "");
+    // Unreachable: jose refuses an algorithm outside `algorithms` before asking for a key.
+    if (key === undefined) throw new errors.JOSEAlgNotAllowed("algorithm not allowed");
+    return key;
+  };
+
+  /** @throws {ConfigError} for a secret that is too short or a key that is not usable. */
+  constructor(keys: AuthKeys = {}) {
+    if (keys.secret !== undefined) this.#keys.set(SECRET_ALGORITHM, secretKey(keys.secret));
+    if (keys.publicKey !== undefined) {
+      const key = publicKey(keys.publicKey);
+      for (const algorithm of algorithmsOf(key)) this.#keys.set(algorithm, key);
+    }
+    this.#algorithms = [...this.#keys.keys()];
+    this.enabled = this.#algorithms.length > 0;
+  }
+
+  /**
+   * The access a request's token grants; unrestricted when access control is off.
+   *
+   * @throws {UnauthorizedError} no token, or one that is not valid.
+   * @throws {TokenExpiredError} the token has expired.
+   */
+  async verify(token: string | undefined): Promise<Access> {
+    if (!this.enabled) return Access.UNRESTRICTED;
+    if (token === undefined) throw new UnauthorizedError("an access token is required");
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#getKey, {
+        algorithms: this.#algorithms,
+        requiredClaims: ["exp"],
+      }));
+    } catch (cause) {
+      if (cause instanceof errors.JWTExpired) throw new TokenExpiredError({ cause });
+      const reason = cause instanceof errors.JOSEError ? cause.message : "not a valid JWT";
+      throw new UnauthorizedError(`invalid access token: ${reason}`, { cause });
+    }
+    const read = readGrant(payload[GRANT_CLAIM]);
+    if ("problem" in read) throw new UnauthorizedError(`invalid access token: ${read.problem}`);
+    return new Access(read.grant, new Date((payload.exp ?? 0) * 1000));
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Every error the gateway raises, each a class with a stable `code`, in the
+ * pattern of `@eventbus/core`'s errors. HTTP responses carry the code in
+ * `{ error: { code, message, issues? } }`; `docs/gateway.md` documents each
+ * code, and a test keeps the two equal.
+ */
+import type { ValidationIssue } from "@eventbus/core";
+
+/** The stable codes of every error the gateway raises. */
+export const GatewayErrorCode = {
+  UNAUTHORIZED: "GATEWAY_UNAUTHORIZED",
+  TOKEN_EXPIRED: "GATEWAY_TOKEN_EXPIRED",
+  FORBIDDEN: "GATEWAY_FORBIDDEN",
+  INVALID_REQUEST: "GATEWAY_INVALID_REQUEST",
+  MALFORMED_BODY: "GATEWAY_MALFORMED_BODY",
+  BODY_TOO_LARGE: "GATEWAY_BODY_TOO_LARGE",
+  UNSUPPORTED_MEDIA_TYPE: "GATEWAY_UNSUPPORTED_MEDIA_TYPE",
+  NOT_FOUND: "GATEWAY_NOT_FOUND",
+  NOT_READY: "GATEWAY_NOT_READY",
+  CONFIG: "GATEWAY_CONFIG",
+  INTERNAL: "GATEWAY_INTERNAL",
+} as const;
+
+/** One of the {@link GatewayErrorCode} values. */
+export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
+
+/** One line for a list of issues, `path.to.field: message; ...`, for error messages and logs. */
+export function describeIssues(
+  issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+): string {
+  return issues.map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`).join("; ");
+}
+
+/** The base of every error the gateway raises; `code` says which one it is. */
+export abstract class GatewayError extends Error {
+  abstract readonly code: GatewayErrorCode;
+}
+
+/** The request carries no token, or one that is not valid (bad signature, malformed, wrong claims). */
+export class UnauthorizedError extends GatewayError {
+  override readonly name = "UnauthorizedError";
+  readonly code = GatewayErrorCode.UNAUTHORIZED;
+}
+
+/** The token has expired: refused at the door, and the reason an open stream ends at `exp`. */
+export class TokenExpiredError extends GatewayError {
+  override readonly name = "TokenExpiredError";
+  readonly code = GatewayErrorCode.TOKEN_EXPIRED;
+
+  constructor(options?: ErrorOptions) {
+    super("the access token has expired", options);
+  }
+}
+
+/** The token is valid but does not grant this project, agent or publishing. */
+export class ForbiddenError extends GatewayError {
+  override readonly name = "ForbiddenError";
+  readonly code = GatewayErrorCode.FORBIDDEN;
+}
+
+/**
+ * A path parameter or query parameter is not valid (a malformed UUID, an
+ * unknown event type in `?types=`); `issues` says which and why, in the shape
+ * of core's `ValidationError`.
+ */
+export class InvalidRequestError extends GatewayError {
+  override readonly name = "InvalidRequestError";
+  readonly code = GatewayErrorCode.INVALID_REQUEST;
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(issues: readonly ValidationIssue[]) {
+    super(`invalid request: ${describeIssues(issues)}`);
+    this.issues = issues;
+  }
+}
+
+/** The body says it is JSON but does not parse as JSON, or is empty. */
+export class MalformedBodyError extends GatewayError {
+  override readonly name = "MalformedBodyError";
+  readonly code = GatewayErrorCode.MALFORMED_BODY;
+}
+
+/** The body is larger than the gateway's `bodyLimit`, or the event it holds than the bus's bound. */
+export class BodyTooLargeError extends GatewayError {
+  override readonly name = "BodyTooLargeError";
+  readonly code = GatewayErrorCode.BODY_TOO_LARGE;
+}
+
+/** The body is not `application/json`. */
+export class UnsupportedMediaTypeError extends GatewayError {
+  override readonly name = "UnsupportedMediaTypeError";
+  readonly code = GatewayErrorCode.UNSUPPORTED_MEDIA_TYPE;
+}
+
+/** No route matches the method and path. */
+export class NotFoundError extends GatewayError {
+  override readonly name = "NotFoundError";
+  readonly code = GatewayErrorCode.NOT_FOUND;
+}
+
+/** The bus's transport is not connected (`GET /readyz`), or it failed an operation. */
+export class NotReadyError extends GatewayError {
+  override readonly name = "NotReadyError";
+  readonly code = GatewayErrorCode.NOT_READY;
+}
+
+/** The gateway's configuration (flags, environment, options) is not valid; it does not start. */
+export class ConfigError extends GatewayError {
+  override readonly name = "ConfigError";
+  readonly code = GatewayErrorCode.CONFIG;
+}
+
+/** Anything unexpected; the message sent to clients says no more than that. */
+export class InternalError extends GatewayError {
+  override readonly name = "InternalError";
+  readonly code = GatewayErrorCode.INTERNAL;
+
+  constructor(options?: ErrorOptions) {
+    super("internal error", options);
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The gateway: a Fastify server over an EventBus, with the publish, stream,
+ * health and console routes, access control and metrics.
+ */
+import { createEventBus, type EventBus } from "@eventbus/core";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Authenticator } from "./auth.js";
+import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
+import { Connections } from "./connections.js";
+import { ConfigError, NotFoundError } from "./errors.js";
+import { Guard } from "./guard.js";
+import { toHttpError } from "./http-errors.js";
+import type { AuthKeys } from "./keys.js";
+import { GatewayMetrics } from "./metrics.js";
+import { registerConsoleRoutes } from "./routes/console.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { registerPublishRoutes } from "./routes/publish.js";
+import { registerStreamRoutes } from "./routes/stream.js";
+import { OpenStreams } from "./streams.js";
+
+/** How a gateway is built. Every field is optional. */
+export interface GatewayOptions extends Partial<GatewaySettings> {
+  /**
+   * The bus to serve. Default: one built from `url` with `createEventBus`,
+   * which the gateway then closes when it closes. A bus given here is left open.
+   */
+  readonly bus?: EventBus;
+  /** The bus URL when no `bus` is given: `memory://` (default) or `redis://...`. */
+  readonly url?: string | undefined;
+  /** Keys that turn access control on; without any, every request may do anything. */
+  readonly auth?: AuthKeys;
+  /** pino's level: `info` by default, `silent` for none. */
+  readonly logLevel?: string;
+  /** Where JSON log lines go (default stdout). */
+  readonly logStream?: { write(line: string): void };
+}
+
+/** Where a gateway listens. */
+export interface ListenOptions {
+  /** Default 127.0.0.1. Without access control, only loopback addresses are allowed. */
+  readonly host?: string;
+  /** Default 0: any free port. */
+  readonly port?: number;
+}
+
+/** A running (or ready to run) gateway. */
+export interface Gateway {
+  /** The Fastify instance: `inject()` for tests, extra routes for embedders. */
+  readonly app: FastifyInstance;
+  /** The bus it publishes to and follows. */
+  readonly bus: EventBus;
+  /** True when a secret or public key is configured: every `/v1` request needs a token. */
+  readonly accessControl: boolean;
+  /**
+   * Starts listening; resolves with the base URL, such as `http://127.0.0.1:8080`.
+   * @throws {ConfigError} for a non-loopback host while access control is off.
+   */
+  listen(options?: ListenOptions): Promise<string>;
+  /**
+   * Graceful shutdown: stops accepting connections, ends every stream with a
+   * comment (clients may reconnect to another gateway), waits for requests in
+   * flight, then closes the bus if the gateway created it. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a gateway. Routes: `POST`/`GET /v1/projects/{id}/events`,
+ * `POST`/`GET /v1/agents/{id}/events`, `/healthz`, `/readyz`, `/metrics` and
+ * the console at `/`; see docs/gateway.md.
+ *
+ * @throws {ConfigError} for an invalid key or secret.
+ * @throws {UnsupportedUrlError} for a bus URL no transport serves.
+ * @example
+ * const gateway = createGateway({ auth: { secret: process.env.EVENTBUS_JWT_SECRET } });
+ * console.log(await gateway.listen({ port: 8080 }));
+ * process.once("SIGTERM", () => gateway.close());
+ */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  const settings: GatewaySettings = {
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_SETTINGS.heartbeatMs,
+    retryMs: options.retryMs ?? DEFAULT_SETTINGS.retryMs,
+    streamBuffer: options.streamBuffer ?? DEFAULT_SETTINGS.streamBuffer,
+    bodyLimit: options.bodyLimit ?? DEFAULT_SETTINGS.bodyLimit,
+  };
+  const authenticator = new Authenticator(options.auth);
+  const ownsBus = options.bus === undefined;
+  const bus = options.bus ?? createEventBus(options.url);
+  const app = Fastify({
+    bodyLimit: settings.bodyLimit,
+    logger: {
+      level: options.logLevel ?? "info",
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+      serializers: {
+        req: (request) => ({
+          method: request.method,
+          url: redactToken(request.url),
+          remoteAddress: request.ip,
+        }),
+      },
+    },
+  });
+  // JSON only: without this, Fastify would also accept text/plain bodies.
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toHttpError(error);
+    if (status >= 500) request.log.error({ err: error }, body.error.message);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = toHttpError(
+      new NotFoundError(`no route for ${request.method} ${redactToken(request.url)}`),
+    );
+    return reply.code(status).send(body);
+  });
+
+  const metrics = new GatewayMetrics(bus);
+  const streams = new OpenStreams(settings.heartbeatMs);
+  const guard = new Guard(authenticator);
+  registerPublishRoutes(app, bus, guard);
+  registerStreamRoutes(app, { bus, guard, streams, metrics, settings });
+  registerHealthRoutes(app, bus, metrics);
+  registerConsoleRoutes(app, authenticator.enabled);
+
+  const stopReporting = [
+    bus.on("malformed", (error) => app.log.warn({ err: error }, "malformed message skipped")),
+    bus.on("connection", (event) => {
+      const level = event.state === "disconnected" ? "warn" : "info";
+      app.log[level]({ connection: event }, `bus ${event.state}`);
+    }),
+  ];
+  const connections = new Connections(app.server);
+  app.addHook("preClose", async () => {
+    streams.endAll("server shutting down");
+    connections.drain();
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    bus,
+    accessControl: authenticator.enabled,
+    async listen(listen: ListenOptions = {}): Promise<string> {
+      const host = listen.host ?? DEFAULT_HOST;
+      if (!authenticator.enabled && !isLoopback(host)) {
+        throw new ConfigError(
+          `access control is off (no JWT secret or public key), so the gateway listens on loopback only, not ${host}`,
+        );
+      }
+      await app.listen({ host, port: listen.port ?? 0 });
+      const address = app.server.address();
+      const port = typeof address === "object" && address !== null ? address.port : listen.port;
+      const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+      if (!authenticator.enabled) {
+        app.log.warn(
+          "access control is off: no JWT secret or public key; listening on loopback only",
+        );
+      }
+      return url;
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        await app.close();
+        for (const stop of stopReporting) stop();
+        if (ownsBus) await bus.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The URL with an `access_token` query value hidden, for logs. */
+function redactToken(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/gi, "$1***");
+}

@@ -1,0 +1,86 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), on a registry of its own so
+ * several gateways in one process (tests, embedding) never share counters.
+ * What the bus already counts is read from `bus.stats()` at scrape time
+ * rather than counted twice.
+ */
+import type { EventBus, EventBusStats } from "@eventbus/core";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+
+/** The metrics a gateway updates as it serves, and the registry `GET /metrics` renders. */
+export class GatewayMetrics {
+  /** Everything below, plus the process's default metrics (CPU, memory, event loop). */
+  readonly registry = new Registry();
+  /** Open SSE streams, by kind. */
+  readonly openStreams: Gauge<"kind">;
+  /** Events written to SSE streams (after each stream's `?types=` filter). */
+  readonly eventsSent: Counter;
+  /** Events buffered for a stream that was cut off as a slow consumer, so never sent. */
+  readonly eventsDropped: Counter;
+
+  constructor(bus: EventBus) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.openStreams = new Gauge({
+      name: "eventbus_sse_open_streams",
+      help: "SSE streams open now",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.eventsSent = new Counter({
+      name: "eventbus_sse_events_sent_total",
+      help: "Events written to SSE streams",
+      registers,
+    });
+    this.eventsDropped = new Counter({
+      name: "eventbus_sse_events_dropped_total",
+      help: "Events never sent because their stream was cut off as a slow consumer",
+      registers,
+    });
+    const fromBus = (name: string, help: string, read: (stats: EventBusStats) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read(bus.stats()));
+        },
+      });
+    };
+    fromBus("eventbus_events_published_total", "Events published to the bus", (s) => s.published);
+    fromBus(
+      "eventbus_events_delivered_total",
+      "Events the bus handed to local subscriptions (one per stream of their channel)",
+      (s) => s.delivered,
+    );
+    fromBus(
+      "eventbus_slow_consumers_total",
+      "Subscriptions (streams) ended because they fell behind",
+      (s) => s.slowConsumers,
+    );
+    fromBus(
+      "eventbus_malformed_messages_total",
+      "Messages on subscribed channels skipped as not valid events",
+      (s) => s.malformed,
+    );
+    fromBus(
+      "eventbus_transport_disconnects_total",
+      "Times the bus lost its connection",
+      (s) => s.disconnects,
+    );
+    fromBus(
+      "eventbus_transport_reconnects_total",
+      "Times the bus reconnected and re-subscribed every channel",
+      (s) => s.reconnects,
+    );
+    new Gauge({
+      name: "eventbus_bus_channels",
+      help: "Channels subscribed at the server: one per followed project or agent, however many streams follow it",
+      registers,
+      collect() {
+        this.set(bus.stats().channels);
+      },
+    });
+  }
+}

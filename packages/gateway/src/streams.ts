@@ -1,0 +1,51 @@
+/**
+ * The gateway's open SSE streams: one heartbeat timer for all of them (not
+ * one per stream), and ending them all at shutdown.
+ */
+import type { SseStream } from "./sse.js";
+
+/** The comment every open stream gets at each heartbeat. */
+const HEARTBEAT_COMMENT = "heartbeat";
+
+/**
+ * The set of open streams. A stream joins with {@link add} and leaves by
+ * itself when its connection closes. The heartbeat runs only while a stream is open.
+ */
+export class OpenStreams {
+  readonly #streams = new Set<SseStream>();
+  readonly #heartbeatMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(heartbeatMs: number) {
+    this.#heartbeatMs = heartbeatMs;
+  }
+
+  /** How many streams are open. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  /** Tracks `stream` until its connection closes. */
+  add(stream: SseStream): void {
+    this.#streams.add(stream);
+    this.#timer ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
+    stream.closed.then(() => {
+      this.#streams.delete(stream);
+      if (this.#streams.size === 0) this.#stop();
+    });
+  }
+
+  /** Ends every open stream cleanly with `comment` (clients may reconnect elsewhere), for shutdown. */
+  endAll(comment: string): void {
+    for (const stream of this.#streams) stream.end(comment);
+  }
+
+  #beat(): void {
+    for (const stream of this.#streams) stream.comment(HEARTBEAT_COMMENT);
+  }
+
+  #stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

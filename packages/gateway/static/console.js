@@ -1,0 +1,245 @@
+// The EventBus console: follows one project over Server-Sent Events (the
+// browser's EventSource), shows its events in a table, filters and pauses
+// them, and publishes test events with fetch. No framework, no build step.
+
+const MAX_ROWS = 500;
+const MAX_WAITING = 1000;
+
+const root = document.documentElement;
+const accessControl = root.dataset.accessControl === "on";
+const eventTypes = (root.dataset.eventTypes ?? "").split(",").filter(Boolean);
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  status: $("status"),
+  followForm: $("follow-form"),
+  project: $("project"),
+  tokenField: $("token-field"),
+  token: $("token"),
+  filter: $("filter"),
+  pause: $("pause"),
+  clear: $("clear"),
+  count: $("count"),
+  rows: $("events").tBodies[0],
+  empty: $("empty"),
+  publishForm: $("publish-form"),
+  publishType: $("publish-type"),
+  actorType: $("actor-type"),
+  actorId: $("actor-id"),
+  payload: $("payload"),
+  publishResult: $("publish-result"),
+};
+
+let source;
+let projectId;
+let paused = false;
+let waiting = [];
+let missed = 0;
+
+function setStatus(state, text) {
+  ui.status.dataset.state = state;
+  ui.status.textContent = text;
+}
+
+function option(value, label = value) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = label;
+  return element;
+}
+
+function cell(className, text, title) {
+  const td = document.createElement("td");
+  td.className = className;
+  td.textContent = text;
+  if (title) td.title = title;
+  return td;
+}
+
+function timeOf(iso) {
+  const date = new Date(iso);
+  const pad = (n, width = 2) => String(n).padStart(width, "0");
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+function showRow(event) {
+  const row = document.createElement("tr");
+  row.className = "fresh";
+  row.dataset.id = event.id;
+  row.dataset.type = event.type;
+  row.hidden = ui.filter.value !== "" && ui.filter.value !== event.type;
+  row.append(
+    cell("time", timeOf(event.timestamp), event.timestamp),
+    cell("type", event.type),
+    cell(
+      "actor",
+      event.actor_id ? `${event.actor_type} ${event.actor_id.slice(0, 8)}` : event.actor_type,
+      event.actor_id ?? "",
+    ),
+  );
+  const payload = cell("payload", "");
+  const code = document.createElement("code");
+  code.textContent = JSON.stringify(event.payload);
+  payload.append(code);
+  row.append(payload);
+  ui.rows.prepend(row);
+  while (ui.rows.rows.length > MAX_ROWS) ui.rows.lastElementChild.remove();
+  ui.empty.hidden = true;
+  updateCount();
+}
+
+function updateCount() {
+  const shown = ui.rows.rows.length;
+  const parts = [`${shown} event${shown === 1 ? "" : "s"}`];
+  if (paused) parts.push(`${waiting.length} waiting`);
+  if (missed > 0) parts.push(`${missed} not kept while paused`);
+  ui.count.textContent = parts.join(" · ");
+}
+
+function receive(message) {
+  const event = JSON.parse(message.data);
+  if (!paused) {
+    showRow(event);
+    return;
+  }
+  waiting.push(event);
+  if (waiting.length > MAX_WAITING) {
+    waiting.shift();
+    missed++;
+  }
+  updateCount();
+}
+
+function streamUrl() {
+  const url = new URL(`/v1/projects/${encodeURIComponent(projectId)}/events`, location.origin);
+  if (accessControl && ui.token.value) url.searchParams.set("access_token", ui.token.value.trim());
+  return url;
+}
+
+// EventSource does not expose why a connection was refused; ask the same URL once to tell the user.
+async function explainRefusal(url) {
+  const controller = new AbortController();
+  try {
+    const response = await fetch(url, { signal: controller.signal });
+    if (response.ok) return "the stream closed; reconnect with Follow";
+    const body = await response.json();
+    return `${body.error.code}: ${body.error.message}`;
+  } catch {
+    return "the gateway cannot be reached";
+  } finally {
+    controller.abort();
+  }
+}
+
+function follow() {
+  source?.close();
+  projectId = ui.project.value.trim().toLowerCase();
+  const url = streamUrl();
+  setStatus("connecting", `Connecting to project ${projectId}…`);
+  const stream = new EventSource(url);
+  source = stream;
+  stream.addEventListener("open", () => {
+    setStatus(paused ? "paused" : "live", `${paused ? "Paused" : "Live"}: project ${projectId}`);
+  });
+  for (const type of eventTypes) stream.addEventListener(type, receive);
+  stream.addEventListener("error", async (event) => {
+    if (stream !== source) return;
+    if (event instanceof MessageEvent) {
+      // The gateway ended the stream with a reason (token expired, fell behind).
+      const reason = JSON.parse(event.data);
+      stream.close();
+      setStatus("error", `Stream ended: ${reason.code}: ${reason.message}`);
+      return;
+    }
+    if (stream.readyState === EventSource.CONNECTING) {
+      setStatus("connecting", `Reconnecting to project ${projectId}…`);
+      return;
+    }
+    const reason = await explainRefusal(url);
+    if (stream === source) setStatus("error", `Not following: ${reason}`);
+  });
+}
+
+function togglePause() {
+  paused = !paused;
+  ui.pause.setAttribute("aria-pressed", String(paused));
+  ui.pause.textContent = paused ? "Resume" : "Pause";
+  if (!paused) {
+    for (const event of waiting) showRow(event);
+    waiting = [];
+    missed = 0;
+  }
+  if (source && source.readyState === EventSource.OPEN) {
+    setStatus(paused ? "paused" : "live", `${paused ? "Paused" : "Live"}: project ${projectId}`);
+  }
+  updateCount();
+}
+
+function applyFilter() {
+  for (const row of ui.rows.rows) {
+    row.hidden = ui.filter.value !== "" && ui.filter.value !== row.dataset.type;
+  }
+}
+
+function describeRefusal(body) {
+  const issues = (body.error.issues ?? []).map(
+    (issue) => `\n• ${issue.path.join(".") || "(body)"}: ${issue.message}`,
+  );
+  return `Refused: ${body.error.code}: ${body.error.message}${issues.join("")}`;
+}
+
+async function publish() {
+  const showResult = (state, text) => {
+    ui.publishResult.dataset.state = state;
+    ui.publishResult.textContent = text;
+  };
+  const project = ui.project.value.trim().toLowerCase();
+  if (!ui.project.checkValidity()) {
+    showResult("error", "Enter the project's UUID above first.");
+    return;
+  }
+  let payload;
+  try {
+    payload = JSON.parse(ui.payload.value || "{}");
+  } catch (error) {
+    showResult("error", `The payload is not JSON: ${error.message}`);
+    return;
+  }
+  const event = { type: ui.publishType.value, actor_type: ui.actorType.value, payload };
+  if (ui.actorId.value.trim()) event.actor_id = ui.actorId.value.trim();
+  const headers = { "content-type": "application/json" };
+  if (accessControl && ui.token.value) headers.authorization = `Bearer ${ui.token.value.trim()}`;
+  try {
+    const response = await fetch(`/v1/projects/${encodeURIComponent(project)}/events`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(event),
+    });
+    const body = await response.json();
+    if (response.ok) showResult("ok", `Published ${body.type} ${body.id}`);
+    else showResult("error", describeRefusal(body));
+  } catch (error) {
+    showResult("error", `The gateway cannot be reached: ${error.message}`);
+  }
+}
+
+ui.tokenField.hidden = !accessControl;
+for (const type of eventTypes) {
+  ui.filter.append(option(type));
+  ui.publishType.append(option(type));
+}
+ui.followForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  follow();
+});
+ui.publishForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  publish();
+});
+ui.pause.addEventListener("click", togglePause);
+ui.filter.addEventListener("change", applyFilter);
+ui.clear.addEventListener("click", () => {
+  ui.rows.replaceChildren();
+  ui.empty.hidden = false;
+  updateCount();
+});

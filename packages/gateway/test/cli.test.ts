@@ -1,0 +1,175 @@
+import { decodeEvent } from "@eventbus/core";
+import { describe, expect, it } from "vitest";
+import { Authenticator } from "../src/index.js";
+import {
+  CliProcess,
+  postJson,
+  RawStream,
+  runCli,
+  SECRET,
+  serveCli,
+  startGateway,
+  tokenFor,
+  uuid,
+} from "./support.js";
+
+describe("cli - serve, tail, publish", () => {
+  it("cli - tail --json prints the event that publish published, through eventbus serve", async () => {
+    const { cli: server, url } = await serveCli();
+    expect(server.stdout).toContain(`Console: ${url}/`);
+    expect(server.stdout).toContain("Access control: off");
+    const project = uuid();
+    const agent = uuid();
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--json",
+      "--count",
+      "1",
+      "--url",
+      url,
+    ]);
+    await tail.said(/following project/);
+    const published = await runCli([
+      "publish",
+      "--project",
+      project,
+      "--type",
+      "issue.created",
+      "--actor",
+      `agent:${agent}`,
+      "--payload",
+      '{"issue_id":42}',
+      "--url",
+      url,
+    ]);
+    expect(published.code).toBe(0);
+    expect(await tail.exited).toBe(0);
+    const line = tail.stdout.trim();
+    expect(line).toBe(published.stdout.trim());
+    expect(decodeEvent(line)).toMatchObject({
+      type: "issue.created",
+      project_id: project,
+      actor_type: "agent",
+      actor_id: agent,
+      payload: { issue_id: 42 },
+    });
+  });
+
+  it("cli - serve ends open streams and exits 0 on SIGTERM", async () => {
+    const { cli: server, url } = await serveCli(["--heartbeat-ms", "60000"]);
+    const stream = new RawStream(`${url}/v1/projects/${uuid()}/events`);
+    await stream.started();
+    server.child.kill("SIGTERM");
+    await stream.finished();
+    expect(stream.text).toContain(": server shutting down");
+    expect(await server.exited).toBe(0);
+  });
+
+  it("cli - tail prints readable lines by default, filtered by --types", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--types",
+      "issue.closed",
+      "--count",
+      "1",
+      "--url",
+      url,
+    ]);
+    await tail.said(/following project/);
+    const events = `${url}/v1/projects/${project}/events`;
+    await postJson(events, { type: "issue.created", actor_type: "system", payload: { n: 1 } });
+    await postJson(events, { type: "issue.closed", actor_type: "user", payload: { n: 2 } });
+    expect(await tail.exited).toBe(0);
+    expect(tail.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}issue\.closed +user +\{"n":2\}\n$/);
+  });
+
+  it("cli - token mints what the gateway accepts; publish without it is refused with the code", async () => {
+    const { url } = await startGateway({ auth: { secret: SECRET } });
+    const project = uuid();
+    const minted = await runCli(["token", "--project", project, "--publish", "--ttl", "10m"], {
+      EVENTBUS_JWT_SECRET: SECRET,
+    });
+    expect(minted.code).toBe(0);
+    const token = minted.stdout.trim();
+    const access = await new Authenticator({ secret: SECRET }).verify(token);
+    expect(access.grant).toEqual({ projects: [project], agents: [], publish: true });
+
+    const args = ["publish", "--project", project, "--type", "sprint.started", "--url", url];
+    const refused = await runCli(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("refused (GATEWAY_UNAUTHORIZED)");
+    const accepted = await runCli(args, { EVENTBUS_TOKEN: token });
+    expect(accepted.code).toBe(0);
+    expect(decodeEvent(accepted.stdout.trim()).type).toBe("sprint.started");
+
+    const tailOther = await runCli(["tail", "--project", uuid(), "--url", url, "--token", token]);
+    expect(tailOther.code).toBe(1);
+    expect(tailOther.stderr).toContain("refused (GATEWAY_FORBIDDEN)");
+  });
+
+  it("cli - tail ends with status 1 and the reason when its token expires", async () => {
+    const { url } = await startGateway({ auth: { secret: SECRET } });
+    const project = uuid();
+    // exp is whole seconds: 3 s from now leaves at least 2 s for the CLI to start and connect.
+    const token = await tokenFor({ projects: [project], ttlSeconds: 3 });
+    const tail = new CliProcess(["tail", "--project", project, "--url", url], {
+      EVENTBUS_TOKEN: token,
+    });
+    await tail.said(/following project/);
+    expect(await tail.exited).toBe(1);
+    expect(tail.stderr).toContain("refused (GATEWAY_TOKEN_EXPIRED): the access token has expired");
+  });
+});
+
+describe("cli - help and bad input", () => {
+  it("cli - --help describes each command and exits 0", async () => {
+    const commands = [[], ["serve"], ["tail"], ["publish"], ["token"]];
+    const results = await Promise.all(commands.map((command) => runCli([...command, "--help"])));
+    for (const [index, result] of results.entries()) {
+      expect(result.code, commands[index]?.join(" ")).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: eventbus/);
+    }
+    expect(results[1]?.stdout).toContain("EVENTBUS_PORT");
+    expect(results[2]?.stdout).toContain("--json");
+    expect(results[3]?.stdout).toContain("--payload <json>");
+    expect(results[4]?.stdout).toContain("--publish");
+  });
+
+  it("cli - bad input exits 1 and names what is wrong", async () => {
+    const project = uuid();
+    const cases: [string[], RegExp, Record<string, string>?][] = [
+      [["publish", "--project", "nope", "--type", "issue.created"], /--project.*must be a UUID/],
+      [["publish", "--project", project, "--type", "issue.lost"], /--type.*must be one of/],
+      [
+        ["publish", "--project", project, "--type", "issue.created", "--payload", "[1]"],
+        /JSON object/,
+      ],
+      [
+        ["publish", "--project", project, "--type", "issue.created", "--payload", "{"],
+        /must be JSON/,
+      ],
+      [["publish", "--project", project, "--type", "issue.created", "--actor", "robot"], /--actor/],
+      [["publish", "--type", "issue.created"], /--project <uuid>' not specified/],
+      [["publish", "--project", project, "--type", "issue.created", "--url", "ftp://x"], /--url/],
+      [["tail"], /give --project <uuid> or --agent <uuid>/],
+      [["tail", "--project", project, "--agent", uuid()], /cannot be used with/],
+      [["token", "--project", project], /EVENTBUS_JWT_SECRET/],
+      [["token", "--project", project, "--ttl", "soon"], /--ttl/, { EVENTBUS_JWT_SECRET: SECRET }],
+      [["serve", "--port", "http"], /--port \(EVENTBUS_PORT\)/],
+      [["serve", "--host", "0.0.0.0", "--port", "0"], /loopback only, not 0\.0\.0\.0/],
+      [["frobnicate"], /unknown command/],
+    ];
+    const results = await Promise.all(cases.map(([args, , env]) => runCli(args, env)));
+    for (const [index, result] of results.entries()) {
+      const [args, message] = cases[index] ?? [[], /./];
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr, args.join(" ")).toMatch(message);
+    }
+  });
+});

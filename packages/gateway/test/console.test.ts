@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
+
+/** Debian's chromium package; `.ci/run` installs it. No npm package downloads a browser. */
+const CHROMIUM = "/usr/bin/chromium";
+
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  profile = mkdtempSync(join(tmpdir(), "eventbus-chromium-"));
+  // A persistent context on a fresh profile folder: Playwright passes it as --user-data-dir.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+});
+
+async function openConsole(url: string, project: string, token?: string): Promise<Page> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`${url}/`);
+  await page.fill("#project", project);
+  if (token !== undefined) await page.fill("#token", token);
+  await page.click("#follow");
+  await expect.poll(() => page.textContent("#status")).toContain(`Live: project ${project}`);
+  expect(errors).toEqual([]);
+  return page;
+}
+
+describe("console", () => {
+  it("console - shows events live, filters, pauses, and publishes a test event", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const page = await openConsole(url, project);
+    expect(await page.isHidden("#token-field")).toBe(true);
+
+    // An event published over HTTP appears as a row: time, type, actor, payload.
+    const actor = uuid();
+    const response = await postJson(`${url}/v1/projects/${project}/events`, {
+      type: "issue.created",
+      actor_type: "agent",
+      actor_id: actor,
+      payload: { issue_id: 42, title: "Login fails" },
+    });
+    const published = await response.json();
+    const row = page.locator(`tr[data-id="${published.id}"]`);
+    await row.waitFor();
+    expect(await row.locator("td.type").textContent()).toBe("issue.created");
+    expect(await row.locator("td.actor").textContent()).toBe(`agent ${actor.slice(0, 8)}`);
+    expect(await row.locator("td.payload").textContent()).toBe(
+      '{"issue_id":42,"title":"Login fails"}',
+    );
+    expect(await row.locator("td.time").getAttribute("title")).toBe(published.timestamp);
+
+    // Filtering by type hides the other types' rows.
+    await page.selectOption("#filter", "sprint.started");
+    expect(await row.isHidden()).toBe(true);
+    await page.selectOption("#filter", "");
+    expect(await row.isVisible()).toBe(true);
+
+    // Paused, new events wait; resumed, they appear.
+    await page.click("#pause");
+    await expect.poll(() => page.textContent("#status")).toContain("Paused");
+    const second = await (
+      await postJson(`${url}/v1/projects/${project}/events`, {
+        type: "issue.closed",
+        actor_type: "system",
+      })
+    ).json();
+    await expect.poll(() => page.textContent("#count")).toContain("1 waiting");
+    expect(await page.locator(`tr[data-id="${second.id}"]`).count()).toBe(0);
+    await page.click("#pause");
+    await page.locator(`tr[data-id="${second.id}"]`).waitFor();
+
+    // The form publishes to the followed project; the event comes back as a row.
+    await page.selectOption("#publish-type", "sprint.started");
+    await page.fill("#payload", '{"sprint": 3}');
+    await page.click("#publish");
+    await expect
+      .poll(() => page.textContent("#publish-result"))
+      .toMatch(/^Published sprint\.started /);
+    const rowTypes = await page.locator("#events tbody td.type").allTextContents();
+    expect(rowTypes[0]).toBe("sprint.started");
+    expect(rowTypes).toHaveLength(3);
+  });
+
+  it("console - with access control, follows with a pasted token and shows refusals", async () => {
+    const { url } = await startGateway({ auth: { secret: SECRET } });
+    const [project, other] = [uuid(), uuid()];
+    const token = await tokenFor({ projects: [project] });
+    const page = await openConsole(url, project, token);
+    expect(await page.isVisible("#token-field")).toBe(true);
+
+    // The token reads but may not publish: the form shows the gateway's refusal.
+    await page.click("#publish");
+    await expect.poll(() => page.textContent("#publish-result")).toContain("GATEWAY_FORBIDDEN");
+
+    // Another project is refused, and the page says why.
+    await page.fill("#project", other);
+    await page.click("#follow");
+    await expect.poll(() => page.textContent("#status")).toContain("GATEWAY_FORBIDDEN");
+  });
+});

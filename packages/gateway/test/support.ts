@@ -1,0 +1,251 @@
+/**
+ * Test fixtures: gateways on free loopback ports closed after each test, an
+ * SSE client (the eventsource package) that records what it receives, a raw
+ * HTTP reader for byte-level checks, and waiting on conditions with deadlines.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { type ClientRequest, type IncomingMessage, request } from "node:http";
+import { fileURLToPath } from "node:url";
+import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
+import { EventSource } from "eventsource";
+import { onTestFinished } from "vitest";
+import { createGateway, type Gateway, type GatewayOptions, mintToken } from "../src/index.js";
+
+/** The shared secret of gateways with access control in tests (at least 32 bytes). */
+export const SECRET = "a-test-secret-of-at-least-32-bytes-0123456789";
+
+/** A fresh UUID. */
+export const uuid = (): string => randomUUID();
+
+/**
+ * Polls `check` until it returns something other than `undefined` or `false`,
+ * and returns that; fails with `what` once `timeoutMs` has passed.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A listening gateway and its base URL; closed when the test finishes. */
+export async function startGateway(
+  options: GatewayOptions = {},
+): Promise<{ gateway: Gateway; url: string }> {
+  const gateway = createGateway({ logLevel: "silent", ...options });
+  onTestFinished(() => gateway.close());
+  const url = await gateway.listen({ host: "127.0.0.1", port: 0 });
+  return { gateway, url };
+}
+
+/** A token signed with {@link SECRET}, valid for an hour unless `ttlSeconds` says otherwise. */
+export function tokenFor(grant: {
+  projects?: string[];
+  agents?: string[];
+  publish?: boolean;
+  ttlSeconds?: number;
+}): Promise<string> {
+  return mintToken({ ttlSeconds: 3600, ...grant, secret: SECRET });
+}
+
+/** POSTs `body` as JSON to `url` with optional headers. */
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The reason the gateway gave in an `event: error` message. */
+export interface EndReason {
+  code: string;
+  message: string;
+}
+
+/**
+ * An SSE client following one URL: the events it received (decoded from the
+ * wire JSON in `data:`), the reasons in `event: error` messages, and the HTTP
+ * status of a refused connection. Closed when the test finishes.
+ */
+export class Follower {
+  readonly events: Event[] = [];
+  /** `id:` of each message, in order. */
+  readonly ids: string[] = [];
+  readonly endReasons: EndReason[] = [];
+  /** The HTTP status when the connection was refused (the source is then closed). */
+  refusedWith: number | undefined;
+  readonly source: EventSource;
+  #opens = 0;
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.source = new EventSource(url, {
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers } }),
+    });
+    this.source.addEventListener("open", () => {
+      this.#opens++;
+    });
+    for (const type of EVENT_TYPES) {
+      this.source.addEventListener(type, (message) => {
+        this.events.push(decodeEvent(message.data));
+        this.ids.push(message.lastEventId);
+      });
+    }
+    this.source.addEventListener("error", (event) => {
+      if (event instanceof MessageEvent) this.endReasons.push(JSON.parse(String(event.data)));
+      else if (event.code !== undefined) this.refusedWith = event.code;
+    });
+    onTestFinished(() => this.source.close());
+  }
+
+  /** Resolves once the stream is open: the gateway has confirmed its subscription. */
+  opened(): Promise<true> {
+    return waitFor("the stream to open", () => this.#opens > 0 || undefined);
+  }
+
+  /** Resolves once the connection was refused, with the HTTP status. */
+  refused(): Promise<number> {
+    return waitFor("the connection to be refused", () => this.refusedWith);
+  }
+
+  /** Resolves once `count` events have arrived. */
+  received(count: number): Promise<Event[]> {
+    return waitFor(`${count} events`, () => this.events.length >= count && this.events);
+  }
+
+  /** The types of the events received so far. */
+  types(): EventType[] {
+    return this.events.map((event) => event.type);
+  }
+}
+
+/** An HTTP response read as raw text, for checks on the exact bytes of a stream. */
+export class RawStream {
+  text = "";
+  response: IncomingMessage | undefined;
+  ended = false;
+  readonly request: ClientRequest;
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.request = request(url, { headers });
+    this.request.on("response", (response) => {
+      this.response = response;
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        this.text += chunk;
+      });
+      response.on("end", () => {
+        this.ended = true;
+      });
+      response.on("error", () => {
+        this.ended = true;
+      });
+    });
+    this.request.on("error", () => {
+      this.ended = true;
+    });
+    this.request.end();
+    onTestFinished(() => {
+      this.request.destroy();
+    });
+  }
+
+  /** Resolves once the response's headers have arrived. */
+  started(): Promise<IncomingMessage> {
+    return waitFor("the response to start", () => this.response);
+  }
+
+  /** Resolves once the text received so far contains `fragment`. */
+  contains(fragment: string): Promise<true> {
+    return waitFor(`the stream to contain ${JSON.stringify(fragment)}`, () =>
+      this.text.includes(fragment),
+    );
+  }
+
+  /** Resolves once the response has ended. */
+  finished(): Promise<true> {
+    return waitFor("the stream to end", () => this.ended);
+  }
+}
+
+/** The `eventbus` command as npm links it; it runs the built CLI (root `npm test` builds first). */
+const CLI = new URL("../bin/eventbus.js", import.meta.url);
+
+/** A running `eventbus` child process and what it printed; killed when the test finishes. */
+export class CliProcess {
+  stdout = "";
+  stderr = "";
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or the signal's name) when the process exits. */
+  readonly exited: Promise<number | string>;
+
+  constructor(args: readonly string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [fileURLToPath(CLI), ...args], {
+      env: { ...process.env, EVENTBUS_LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+    });
+    onTestFinished(() => {
+      if (this.child.exitCode === null && this.child.signalCode === null)
+        this.child.kill("SIGKILL");
+    });
+  }
+
+  /** Resolves with the first match of `pattern` in stdout, once there is one. */
+  printed(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
+    return waitFor(
+      `stdout to match ${pattern}`,
+      () => this.stdout.match(pattern) ?? undefined,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves once stderr matches `pattern`. */
+  said(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
+    return waitFor(
+      `stderr to match ${pattern}`,
+      () => this.stderr.match(pattern) ?? undefined,
+      timeoutMs,
+    );
+  }
+}
+
+/** Runs `eventbus <args>` to its end; resolves with its exit code and output. */
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const cli = new CliProcess(args, env);
+  const code = await cli.exited;
+  return { code, stdout: cli.stdout, stderr: cli.stderr };
+}
+
+/** Starts `eventbus serve` on a free port; resolves once it printed its URL. */
+export async function serveCli(
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ cli: CliProcess; url: string }> {
+  const cli = new CliProcess(["serve", "--port", "0", ...args], env);
+  const [, url] = await cli.printed(/listening on (http:\/\/\S+)/);
+  return { cli, url: url ?? "" };
+}
