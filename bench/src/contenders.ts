@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
   ChannelNames,
@@ -5,6 +6,7 @@ import {
   type Event,
   type EventBus,
   EventSchema,
+  REDIS_DEFAULTS,
   WireEventSchema,
 } from "@eventbus/core";
 import { RedisPubSub } from "graphql-redis-subscriptions";
@@ -60,11 +62,24 @@ export interface Contender {
 const channels = new ChannelNames();
 
 /**
- * node-redis settings shared by the raw contenders (and, once merged, the
- * bus's Redis transport): the same client for every side of a comparison.
+ * The node-redis settings of the bus's Redis transport (RESP3, no per-command
+ * timer, a health-check PING, no offline queue), given to the raw node-redis
+ * contenders too, so that a comparison measures the bus and not the settings.
  */
 export function nodeRedisOptions(url: string): RedisClientOptions {
-  return { url };
+  return {
+    url,
+    RESP: 3,
+    commandOptions: { timeout: 0 },
+    pingInterval: REDIS_DEFAULTS.healthCheckIntervalMs,
+    disableOfflineQueue: true,
+    maintNotifications: "disabled",
+    socket: {
+      connectTimeout: REDIS_DEFAULTS.connectTimeoutMs,
+      socketTimeout: REDIS_DEFAULTS.healthCheckIntervalMs * 2,
+      reconnectStrategy: false,
+    },
+  };
 }
 
 type Decode = (message: string) => unknown;
@@ -205,8 +220,15 @@ async function busPipe(bus: EventBus, { projectId, subscribers, sink, fail }: Pi
   } satisfies Pipe;
 }
 
-/** The bus's holder: one subscription per channel, all on one bus. */
-function busHolder(bus: EventBus): SubscriptionHolder {
+/**
+ * The bus's holder: one subscription per channel, all on one bus. Opened
+ * (transport loaded, connected) before it is handed over, as the raw clients
+ * are: a first subscription, confirmed, then ended.
+ */
+async function busHolder(bus: EventBus): Promise<SubscriptionHolder> {
+  const first = bus.subscribe([bus.getProjectChannel(randomUUID())]);
+  await first.ready;
+  first.unsubscribe();
   return {
     subscribeAll: async (names) => {
       const subs = names.map((channel) => bus.subscribe([channel]));
@@ -226,7 +248,7 @@ function eventBus(name: string, busUrl: (redisUrl: string) => string | undefined
     name,
     redis: busUrl("redis://") !== undefined,
     openPipe: (options) => busPipe(open(options.redisUrl), options),
-    openHolder: async (redisUrl) => busHolder(open(redisUrl)),
+    openHolder: (redisUrl) => busHolder(open(redisUrl)),
   };
 }
 
@@ -262,6 +284,7 @@ export const CONTENDERS = {
   nodeRedisJsonZod: nodeRedis("node-redis+json+zod", { validate: true }),
   ioredisJson,
   graphqlRedisSubscriptions,
+  busRedis: eventBus("bus/redis", (redisUrl) => redisUrl),
   busMemory: eventBus("bus/memory", () => undefined),
   emitterJsonZod,
 } as const satisfies Record<string, Contender>;

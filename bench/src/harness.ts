@@ -56,6 +56,8 @@ export interface Context {
   readonly redisUrl: string;
   /** Brief runs: enough to exercise every path, not to measure. */
   readonly quick: boolean;
+  /** Whether to run this contender (`--contenders` narrows a run down for profiling). */
+  selected(contender: string): boolean;
   /** Reports progress on stderr. */
   progress(message: string): void;
 }

@@ -47,6 +47,7 @@ const LATENCY_RATE = 5_000;
 const FANOUT_SUBSCRIBERS = 1_000;
 
 const {
+  busRedis,
   nodeRedisJson,
   nodeRedisJsonZod,
   ioredisJson,
@@ -57,11 +58,21 @@ const {
 
 /** Every contender that talks to Redis, the bus first. */
 const ON_REDIS: readonly Contender[] = [
+  busRedis,
   nodeRedisJson,
   nodeRedisJsonZod,
   ioredisJson,
   graphqlRedisSubscriptions,
 ];
+
+/** A target of the bus on Redis: its figure over `versus`'s, round by round. */
+function ratio(
+  metric: string,
+  versus: Contender,
+  bound: { readonly atLeast: number } | { readonly atMost: number },
+): Target {
+  return { kind: "ratio", metric, contender: busRedis.name, versus: versus.name, ...bound };
+}
 
 /** Every scenario of the suite, in report order. */
 export function scenarios({ quick }: { quick: boolean }): Scenario[] {
@@ -85,7 +96,11 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
   const latencyEvents = Math.round(LATENCY_RATE * sizes.latencySeconds);
 
   return [
-    throughput("300B", "1. Pipelined throughput, about 300 B", []),
+    throughput("300B", "1. Pipelined throughput, about 300 B", [
+      ratio("eventsPerSec", nodeRedisJsonZod, { atLeast: 1.0 }),
+      ratio("eventsPerSec", nodeRedisJson, { atLeast: 0.9 }),
+      ratio("eventsPerSec", graphqlRedisSubscriptions, { atLeast: 1.5 }),
+    ]),
     pipeScenario({
       id: "sequential",
       title: "2. Sequential publishing (await each publish)",
@@ -93,7 +108,7 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
       metrics: [EVENTS_PER_SECOND],
       contenders: ON_REDIS,
       reference: nodeRedisJson,
-      targets: [],
+      targets: [ratio("eventsPerSec", nodeRedisJson, { atLeast: 0.9 })],
       ...runs,
       pool: { size: Math.min(POOL_SIZE, sizes.sequential), bytes: 300 },
       measure: async (pipe, receiver, pool) => ({
@@ -108,9 +123,18 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
         { key: "p50", unit: "ms p50", better: "lower" },
         { key: "p99", unit: "ms p99", better: "lower" },
       ],
-      contenders: [nodeRedisJson, nodeRedisJsonZod, graphqlRedisSubscriptions],
+      contenders: [busRedis, nodeRedisJson, nodeRedisJsonZod, graphqlRedisSubscriptions],
       reference: nodeRedisJson,
-      targets: [],
+      targets: [
+        {
+          kind: "offset",
+          metric: "p50",
+          contender: busRedis.name,
+          versus: nodeRedisJson.name,
+          atMost: 0.1,
+        },
+        ratio("p99", nodeRedisJson, { atMost: 1.5 }),
+      ],
       ...runs,
       pool: { size: latencyEvents, bytes: 300 },
       measure: (pipe, receiver, pool) => paced(pipe, receiver, pool, LATENCY_RATE),
@@ -120,11 +144,16 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
       title: `4. Local fan-out, ${FANOUT_SUBSCRIBERS.toLocaleString("en-US")} subscribers on one channel`,
       description: `${sizes.fanoutEvents.toLocaleString("en-US")} events of about 300 B pipelined to one channel with ${FANOUT_SUBSCRIBERS.toLocaleString("en-US")} subscribers in this process; deliveries/s. The raw clients decode once per listener.`,
       metrics: [EVENTS_PER_SECOND],
-      contenders: [busMemory, nodeRedisJson, graphqlRedisSubscriptions],
+      contenders: [busRedis, busMemory, nodeRedisJson, graphqlRedisSubscriptions],
       reference: nodeRedisJson,
-      targets: [
-        { kind: "absolute", metric: "eventsPerSec", contender: busMemory.name, atLeast: 5e6 },
-      ],
+      targets: [busRedis, busMemory].map(
+        (bus): Target => ({
+          kind: "absolute",
+          metric: "eventsPerSec",
+          contender: bus.name,
+          atLeast: 5e6,
+        }),
+      ),
       ...runs,
       subscribers: FANOUT_SUBSCRIBERS,
       pool: { size: sizes.fanoutEvents, bytes: 300 },
@@ -133,9 +162,9 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
       }),
     }),
     scaleScenario({
-      contenders: [nodeRedisJson, busMemory],
+      contenders: [busRedis, nodeRedisJson, busMemory],
       reference: nodeRedisJson,
-      targets: [],
+      targets: [ratio("heapPerSub", nodeRedisJson, { atMost: 1.5 })],
       channels: sizes.channels,
       ...runs,
       rounds: Math.min(3, sizes.rounds),

@@ -43,7 +43,7 @@ export function pipeScenario(spec: PipeScenarioSpec): Scenario {
     async open(context) {
       const runners: Runner[] = [];
       try {
-        for (const contender of spec.contenders) {
+        for (const contender of spec.contenders.filter((c) => context.selected(c.name))) {
           const projectId = randomUUID();
           const pool = eventPool(spec.pool.size, spec.pool.bytes, projectId);
           const receiver = new Receiver();

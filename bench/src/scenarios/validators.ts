@@ -65,21 +65,23 @@ export function validatorScenario({
     targets: [],
     warmups: 1,
     rounds,
-    async open() {
+    async open(context) {
       const pool = eventPool(Math.min(messages, 10_000), 300, randomUUID()).map((event: Event) =>
         encodeEvent(event),
       );
-      return Object.entries(all).map(
-        ([name, decode]): Runner => ({
-          name,
-          async run() {
-            const start = performance.now();
-            for (let i = 0; i < messages; i++) decode(pool[i % pool.length] as string);
-            return { eventsPerSec: messages / ((performance.now() - start) / 1000) };
-          },
-          close: async () => {},
-        }),
-      );
+      return Object.entries(all)
+        .filter(([name]) => context.selected(name))
+        .map(
+          ([name, decode]): Runner => ({
+            name,
+            async run() {
+              const start = performance.now();
+              for (let i = 0; i < messages; i++) decode(pool[i % pool.length] as string);
+              return { eventsPerSec: messages / ((performance.now() - start) / 1000) };
+            },
+            close: async () => {},
+          }),
+        );
     },
   };
 }
