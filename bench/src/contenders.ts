@@ -51,8 +51,6 @@ export interface SubscriptionHolder {
 export interface Contender {
   /** The name in the report, such as `node-redis+json`. */
   readonly name: string;
-  /** Whether it needs the Redis server (in-process contenders do not). */
-  readonly redis: boolean;
   /** Connects and subscribes `options.subscribers` consumers to the project's channel. */
   openPipe(options: PipeOptions): Promise<Pipe>;
   /** Connects, for the subscription-scale scenario; absent where that says nothing. */
@@ -66,7 +64,7 @@ const channels = new ChannelNames();
  * timer, a health-check PING, no offline queue), given to the raw node-redis
  * contenders too, so that a comparison measures the bus and not the settings.
  */
-export function nodeRedisOptions(url: string): RedisClientOptions {
+function nodeRedisOptions(url: string): RedisClientOptions {
   return {
     url,
     RESP: 3,
@@ -100,7 +98,6 @@ function nodeRedis(name: string, { validate }: { validate: boolean }): Contender
   const decode = validate ? decodeJsonZod : decodeJson;
   return {
     name,
-    redis: true,
     async openPipe({ redisUrl, projectId, subscribers, sink }) {
       const publisher = createClient(nodeRedisOptions(redisUrl));
       const subscriber = publisher.duplicate();
@@ -145,7 +142,6 @@ function unexpectedDelivery(): void {
 /** Raw ioredis with JSON, the client graphql-redis-subscriptions runs on. */
 const ioredisJson: Contender = {
   name: "ioredis+json",
-  redis: true,
   async openPipe({ redisUrl, projectId, subscribers, sink }) {
     const publisher = new Redis(redisUrl);
     const subscriber = new Redis(redisUrl);
@@ -173,7 +169,6 @@ const ioredisJson: Contender = {
  */
 const graphqlRedisSubscriptions: Contender = {
   name: "graphql-redis-subs",
-  redis: true,
   async openPipe({ redisUrl, projectId, subscribers, sink, fail }) {
     const pubsub = new RedisPubSub({
       publisher: new Redis(redisUrl),
@@ -246,7 +241,6 @@ function eventBus(name: string, busUrl: (redisUrl: string) => string | undefined
   const open = (redisUrl: string): EventBus => createEventBus(busUrl(redisUrl));
   return {
     name,
-    redis: busUrl("redis://") !== undefined,
     openPipe: (options) => busPipe(open(options.redisUrl), options),
     openHolder: (redisUrl) => busHolder(open(redisUrl)),
   };
@@ -259,7 +253,6 @@ function eventBus(name: string, busUrl: (redisUrl: string) => string | undefined
  */
 const emitterJsonZod: Contender = {
   name: "emitter+json+zod",
-  redis: false,
   async openPipe({ projectId, subscribers, sink }) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);

@@ -54,8 +54,6 @@ export type Target =
 export interface Context {
   /** The Redis server the suite started for this run. */
   readonly redisUrl: string;
-  /** Brief runs: enough to exercise every path, not to measure. */
-  readonly quick: boolean;
   /** Whether to run this contender (`--contenders` narrows a run down for profiling). */
   selected(contender: string): boolean;
   /** Reports progress on stderr. */

@@ -41,7 +41,6 @@ try {
   const redisVersion = await serverVersion(server.url);
   const context: Context = {
     redisUrl: server.url,
-    quick,
     progress,
     selected: (name) => contenders === undefined || contenders.includes(name),
   };

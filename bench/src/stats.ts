@@ -9,7 +9,7 @@ export interface Summary {
  * The `q`-quantile (0..1) of `values`, by linear interpolation between the two
  * nearest ranks. Sorts a copy; `NaN` for an empty list.
  */
-export function quantile(values: readonly number[], q: number): number {
+function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return quantileOfSorted(sorted, q);
