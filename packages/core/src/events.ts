@@ -39,9 +39,6 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
 /** Longest event id accepted; ids travel in SSE `id:` lines and logs. */
 export const MAX_EVENT_ID_LENGTH = 200;
 
-/** What an event id may not contain: line breaks and NUL (it travels in SSE `id:` lines). */
-export const EVENT_ID_PATTERN = /^[^\r\n\0]*$/;
-
 /** Any 8-4-4-4-12 hex UUID (Python's `uuid.UUID` accepts every version), normalised to lowercase. */
 const UuidSchema = z.guid({ error: "must be a UUID" }).transform((uuid) => uuid.toLowerCase());
 
@@ -49,7 +46,7 @@ const EventIdSchema = z
   .string()
   .min(1, "must not be empty")
   .max(MAX_EVENT_ID_LENGTH, `must be at most ${MAX_EVENT_ID_LENGTH} characters`)
-  .regex(EVENT_ID_PATTERN, "must not contain line breaks or NUL");
+  .regex(/^[^\r\n\0]*$/, "must not contain line breaks or NUL");
 
 const TypeSchema = z.enum(EVENT_TYPES as [EventType, ...EventType[]], {
   error: (issue) => `must be one of ${EVENT_TYPES.join(", ")} (got ${JSON.stringify(issue.input)})`,

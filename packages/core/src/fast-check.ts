@@ -80,7 +80,7 @@ export function checkParsedWireEvent(json: unknown): Event | undefined {
   };
 }
 
-/** `EVENT_ID_PATTERN` and the length bounds, as a loop: the pattern cost more than the rest of the id check. */
+/** The id schema (1-200 characters, no CR, LF or NUL) as a loop: its regex cost more than the rest of the check. */
 function isEventId(value: unknown): value is string {
   if (typeof value !== "string" || value.length < 1 || value.length > MAX_EVENT_ID_LENGTH) {
     return false;
