@@ -1,5 +1,5 @@
 import { ChannelRegistry } from "./channel-registry.js";
-import { ChannelNames } from "./channels.js";
+import { type ChannelAddress, ChannelNames } from "./channels.js";
 import { encodeEvent, tryDecodeEvent } from "./codec.js";
 import {
   BusClosedError,
@@ -78,10 +78,23 @@ export interface EventBusStats {
   readonly channels: number;
 }
 
-interface ChannelMeta {
-  /** The project a project channel belongs to; `null` for an agent channel. */
-  readonly projectId: string | null;
+/**
+ * What the bus keeps about a channel: whether it is a project channel, whose
+ * events must carry its project (the channel's last 36 characters, its UUID).
+ * A flag rather than the id, as a bus may hold 100,000 channels.
+ */
+type IsProjectChannel = boolean;
+
+/** SUBSCRIBEs asked for in the current turn, sent together as one command. */
+interface SubscribeBatch {
+  readonly channels: string[];
+  /** Settles as the server's confirmation of the batch once it is sent. */
+  readonly confirmation: Promise<void>;
+  send(sent: Promise<void>): void;
 }
+
+const READY: Promise<void> = Promise.resolve();
+const noop = (): void => {};
 
 /**
  * Publishes events to channels and hands them to subscribers, over a
@@ -105,12 +118,16 @@ export class EventBus {
   readonly #maxEventBytes: number;
   readonly #bufferSize: number;
   readonly #overflow: OverflowPolicy;
-  readonly #registry = new ChannelRegistry<EventSubscription, ChannelMeta>();
+  readonly #registry = new ChannelRegistry<EventSubscription, IsProjectChannel>();
   readonly #listeners = new Listeners<EventBusEvents>();
   readonly #counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
   readonly #opened: Promise<void>;
+  readonly #defaults: { readonly bufferSize: number; readonly overflow: OverflowPolicy };
   #isOpen = false;
   #down = false;
+  #batch: SubscribeBatch | undefined;
+  /** The channel last published to and what it addresses: publishers repeat channels. */
+  #lastChannel: { readonly name: string; readonly address: ChannelAddress } | undefined;
   #closing: Promise<void> | undefined;
   #published = 0;
   #malformed = 0;
@@ -129,6 +146,7 @@ export class EventBus {
     );
     this.#bufferSize = positiveInteger("bufferSize", options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.#overflow = options.overflow ?? "error";
+    this.#defaults = { bufferSize: this.#bufferSize, overflow: this.#overflow };
     this.#opened = this.#transport
       .open({
         message: (channel, data) => this.#receive(channel, data),
@@ -172,7 +190,7 @@ export class EventBus {
    */
   async publish(channel: string, event: Event): Promise<void> {
     if (this.#closing !== undefined) throw new BusClosedError();
-    const address = this.#names.parse(channel);
+    const address = this.#address(channel);
     const data = encodeEvent(event);
     if (address.kind === "project" && event.project_id.toLowerCase() !== address.id) {
       throw new ChannelMismatchError(channel, event.project_id);
@@ -201,21 +219,23 @@ export class EventBus {
     const unique = [...new Set(channels)];
     if (unique.length === 0)
       throw new InvalidChannelError("", "subscribe needs at least one channel");
-    const projectIds = new Map(unique.map((channel) => [channel, this.#projectIdOf(channel)]));
+    const projects = new Set(
+      unique.filter((channel) => this.#names.parse(channel).kind === "project"),
+    );
     const sub = new EventSubscription(
       unique,
-      {
-        bufferSize: positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize),
-        overflow: options.overflow ?? this.#overflow,
-      },
+      options.bufferSize === undefined && options.overflow === undefined
+        ? this.#defaults
+        : {
+            bufferSize: positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize),
+            overflow: options.overflow ?? this.#overflow,
+          },
       this.#counters,
       this.#detach,
     );
-    const added = this.#registry.add(sub, unique, (channel) => ({
-      projectId: projectIds.get(channel) ?? null,
-    }));
-    if (added.length > 0) this.#registry.confirm(added, this.#subscribeAtServer(added));
-    sub.track(Promise.all(this.#registry.confirmations(unique)).then(() => {}));
+    const added = this.#registry.add(sub, unique, (channel) => projects.has(channel));
+    if (added.length > 0) this.#registry.confirm(added, this.#subscribeSoon(added));
+    sub.track(readiness(this.#registry.confirmations(unique)));
     sub.watch(options.signal);
     return sub;
   }
@@ -262,6 +282,7 @@ export class EventBus {
    */
   close(): Promise<void> {
     if (this.#closing === undefined) {
+      this.#sendBatch();
       const ending = this.#registry.subscribers();
       // Not after `open`: a bus closed while still connecting stops connecting at once.
       this.#closing = this.#transport.close();
@@ -270,9 +291,41 @@ export class EventBus {
     return this.#closing;
   }
 
-  #projectIdOf(channel: string): string | null {
+  #address(channel: string): ChannelAddress {
+    const last = this.#lastChannel;
+    if (last !== undefined && last.name === channel) return last.address;
     const address = this.#names.parse(channel);
-    return address.kind === "project" ? address.id : null;
+    this.#lastChannel = { name: channel, address };
+    return address;
+  }
+
+  /**
+   * Adds `channels` to this turn's SUBSCRIBE, sent on a microtask (or sooner,
+   * before an UNSUBSCRIBE or a close, so commands keep their order): many
+   * `subscribe` calls in a row cost one command and one confirmation.
+   */
+  #subscribeSoon(channels: readonly string[]): Promise<void> {
+    let batch = this.#batch;
+    if (batch === undefined) {
+      let send: (sent: Promise<void>) => void = noop;
+      const confirmation = new Promise<void>((resolve) => {
+        send = resolve;
+      });
+      batch = { channels: [], confirmation, send };
+      this.#batch = batch;
+      queueMicrotask(() => this.#sendBatch());
+    }
+    for (const channel of channels) batch.channels.push(channel);
+    return batch.confirmation;
+  }
+
+  #sendBatch(): void {
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    const sent = this.#subscribeAtServer(batch.channels);
+    batch.send(sent);
+    sent.then(() => this.#registry.forget(batch.channels, batch.confirmation), noop);
   }
 
   async #subscribeAtServer(channels: string[]): Promise<void> {
@@ -287,6 +340,7 @@ export class EventBus {
   #unregister(sub: EventSubscription): void {
     const emptied = this.#registry.remove(sub, sub.channels);
     if (emptied.length === 0 || this.#closing !== undefined) return;
+    this.#sendBatch();
     // A failed UNSUBSCRIBE is harmless: messages of a channel without subscribers are ignored,
     // and the transport does not re-subscribe it after a reconnect. Before the transport is
     // open, wait for it: the SUBSCRIBE of these channels is waiting too, and must go first.
@@ -305,8 +359,8 @@ export class EventBus {
       return;
     }
     const event = result.event;
-    const projectId = entry.meta.projectId;
-    if (projectId !== null && event.project_id !== projectId) {
+    // A project channel ends with its UUID; a decoded project_id is a lowercase UUID.
+    if (entry.meta && !channel.endsWith(event.project_id)) {
       const cause = new ChannelMismatchError(channel, event.project_id);
       this.#reportMalformed(
         new MalformedMessageError(channel, "channel-mismatch", data, { cause }),
@@ -331,6 +385,13 @@ export class EventBus {
     }
     this.#listeners.emit("connection", { ...event, at: new Date() });
   }
+}
+
+/** What a subscription waits on: nothing, one confirmation (shared, not copied), or several. */
+function readiness(confirmations: readonly Promise<void>[]): Promise<void> {
+  if (confirmations.length === 0) return READY;
+  if (confirmations.length === 1) return confirmations[0] as Promise<void>;
+  return Promise.all(confirmations).then(noop);
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -79,47 +79,100 @@ interface Waiter {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const READY: Promise<void> = Promise.resolve();
 
-/** The bus's implementation of {@link Subscription}. */
+/** What the subscriptions of one bus share: their settings, counters and how to leave the bus. */
+interface Shared {
+  readonly bufferSize: number;
+  readonly overflow: OverflowPolicy;
+  readonly counters: DeliveryCounters;
+  readonly detach: (sub: EventSubscription) => void;
+}
+
+/**
+ * One {@link Shared} per settings object: a bus passes the same settings to
+ * every subscription with default options, so those share one. Weak, so a
+ * bus that is gone leaves nothing behind.
+ */
+const sharedBySettings = new WeakMap<object, Shared>();
+
+function shareOf(
+  settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy },
+  counters: DeliveryCounters,
+  detach: (sub: EventSubscription) => void,
+): Shared {
+  const known = sharedBySettings.get(settings);
+  if (known?.counters === counters && known.detach === detach) return known;
+  const { bufferSize, overflow } = settings;
+  const shared: Shared = { bufferSize, overflow, counters, detach };
+  sharedBySettings.set(settings, shared);
+  return shared;
+}
+
+/** What only some subscriptions ever need, allocated on first need. */
+interface Extras {
+  dropped: number;
+  /** Set once ended: the error that ended it (kept for `closed`) and whether the consumer got it. */
+  end: { readonly error: Error | undefined; thrown: boolean } | undefined;
+  closed:
+    | { readonly promise: Promise<Error | undefined>; resolve(error: Error | undefined): void }
+    | undefined;
+  abort: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
+}
+
+/**
+ * The bus's implementation of {@link Subscription}. A bus may hold 100,000,
+ * mostly idle, so each is six fields: what only some use (the buffer, the
+ * waiting `next()` calls, the end state, the `closed` promise, the abort
+ * listener, the drop count) is allocated on first use, and what all of a
+ * bus's subscriptions have in common is one shared object.
+ */
 export class EventSubscription implements Subscription {
-  readonly channels: readonly string[];
-  readonly closed: Promise<Error | undefined>;
-  ready: Promise<void> = Promise.resolve();
-  #dropped = 0;
-  readonly #queue = new FifoQueue<Event>();
-  readonly #waiters: Waiter[] = [];
-  readonly #bufferSize: number;
-  readonly #overflow: OverflowPolicy;
-  readonly #counters: DeliveryCounters;
-  readonly #detach: (sub: EventSubscription) => void;
-  #ended = false;
-  #error: Error | undefined;
-  #resolveClosed!: (error: Error | undefined) => void;
-  #signal: AbortSignal | undefined;
-  readonly #onAbort = (): void => this.unsubscribe();
+  /** One channel as itself, several as an array: most subscriptions have one. */
+  readonly #channels: string | readonly string[];
+  ready: Promise<void> = READY;
+  #queue: FifoQueue<Event> | undefined;
+  #waiters: Waiter[] | undefined;
+  readonly #shared: Shared;
+  #extras: Extras | undefined;
 
   constructor(
     channels: readonly string[],
-    settings: { bufferSize: number; overflow: OverflowPolicy },
+    settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy },
     counters: DeliveryCounters,
     detach: (sub: EventSubscription) => void,
   ) {
-    this.channels = channels;
-    this.#bufferSize = settings.bufferSize;
-    this.#overflow = settings.overflow;
-    this.#counters = counters;
-    this.#detach = detach;
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+    this.#channels = channels.length === 1 ? (channels[0] as string) : channels;
+    this.#shared = shareOf(settings, counters, detach);
+  }
+
+  get channels(): readonly string[] {
+    const channels = this.#channels;
+    return typeof channels === "string" ? [channels] : channels;
+  }
+
+  get closed(): Promise<Error | undefined> {
+    const extras = this.#ensureExtras();
+    if (extras.closed === undefined) {
+      if (extras.end !== undefined) {
+        extras.closed = { promise: Promise.resolve(extras.end.error), resolve: () => {} };
+      } else {
+        let resolve!: (error: Error | undefined) => void;
+        const promise = new Promise<Error | undefined>((settle) => {
+          resolve = settle;
+        });
+        extras.closed = { promise, resolve };
+      }
+    }
+    return extras.closed.promise;
   }
 
   get dropped(): number {
-    return this.#dropped;
+    return this.#extras?.dropped ?? 0;
   }
 
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
 
   /** Takes the server's confirmation; if it fails, the subscription ends with its error. */
@@ -135,36 +188,40 @@ export class EventSubscription implements Subscription {
       this.unsubscribe();
       return;
     }
-    this.#signal = signal;
-    signal.addEventListener("abort", this.#onAbort, { once: true });
+    const listener = (): void => this.unsubscribe();
+    this.#ensureExtras().abort = { signal, listener };
+    signal.addEventListener("abort", listener, { once: true });
   }
 
   /** Hands one event to the consumer or its buffer, applying the overflow policy. */
   deliver(event: Event): void {
-    if (this.#ended) return;
-    const waiter = this.#waiters.shift();
+    if (this.#extras?.end !== undefined) return;
+    const { counters, bufferSize, overflow } = this.#shared;
+    const waiter = this.#waiters?.shift();
     if (waiter !== undefined) {
-      this.#counters.delivered++;
+      counters.delivered++;
       waiter.resolve({ done: false, value: event });
       return;
     }
-    if (this.#queue.length < this.#bufferSize) {
-      this.#counters.delivered++;
-      this.#queue.push(event);
+    this.#queue ??= new FifoQueue<Event>();
+    const queue = this.#queue;
+    if (queue.length < bufferSize) {
+      counters.delivered++;
+      queue.push(event);
       return;
     }
-    switch (this.#overflow) {
+    switch (overflow) {
       case "drop-newest":
         this.#drop();
         return;
       case "drop-oldest":
-        this.#queue.shift();
-        this.#queue.push(event);
+        queue.shift();
+        queue.push(event);
         this.#drop();
         return;
       case "error":
-        this.#counters.slowConsumers++;
-        this.#finish(new SlowConsumerError(this.#bufferSize), false);
+        counters.slowConsumers++;
+        this.#finish(new SlowConsumerError(bufferSize), false);
         return;
     }
   }
@@ -175,10 +232,12 @@ export class EventSubscription implements Subscription {
   }
 
   next(): Promise<IteratorResult<Event, undefined>> {
-    const event = this.#queue.shift();
+    const event = this.#queue?.shift();
     if (event !== undefined) return Promise.resolve({ done: false, value: event });
-    if (this.#ended) return this.#settled();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#extras?.end !== undefined) return this.#settled();
+    this.#waiters ??= [];
+    const waiters = this.#waiters;
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
   unsubscribe(): void {
@@ -198,29 +257,39 @@ export class EventSubscription implements Subscription {
     return this;
   }
 
+  #ensureExtras(): Extras {
+    this.#extras ??= { dropped: 0, end: undefined, closed: undefined, abort: undefined };
+    return this.#extras;
+  }
+
   #drop(): void {
-    this.#dropped++;
-    this.#counters.dropped++;
+    this.#ensureExtras().dropped++;
+    this.#shared.counters.dropped++;
   }
 
   /** The result once ended and drained: the ending error, once, then `done` for ever. */
   #settled(): Promise<IteratorResult<Event, undefined>> {
-    const error = this.#error;
-    if (error === undefined) return Promise.resolve(DONE);
-    this.#error = undefined;
-    return Promise.reject(error);
+    const end = this.#extras?.end;
+    if (end?.error === undefined || end.thrown) return Promise.resolve(DONE);
+    end.thrown = true;
+    return Promise.reject(end.error);
   }
 
   #finish(error: Error | undefined, discardBuffered: boolean): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    this.#signal?.removeEventListener("abort", this.#onAbort);
-    this.#detach(this);
-    if (discardBuffered) this.#queue.clear();
-    for (const waiter of this.#waiters.splice(0)) {
-      this.#settled().then(waiter.resolve, waiter.reject);
+    const extras = this.#ensureExtras();
+    if (extras.end !== undefined) return;
+    extras.end = { error, thrown: false };
+    if (extras.abort !== undefined) {
+      extras.abort.signal.removeEventListener("abort", extras.abort.listener);
+      extras.abort = undefined;
     }
-    this.#resolveClosed(error);
+    this.#shared.detach(this);
+    if (discardBuffered) this.#queue = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters !== undefined) {
+      for (const waiter of waiters) this.#settled().then(waiter.resolve, waiter.reject);
+    }
+    extras.closed?.resolve(error);
   }
 }

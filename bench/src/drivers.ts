@@ -1,0 +1,149 @@
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
+import type { Event } from "@eventbus/core";
+import type { Pipe, Sink } from "./contenders.js";
+import { quantileOfSorted } from "./stats.js";
+
+/** Publishes in flight at once in pipelined runs; each window's acknowledgements are awaited. */
+const WINDOW = 1_000;
+
+/** How long a run waits for deliveries once everything is published, before it fails. */
+const DELIVERY_TIMEOUT_MS = 60_000;
+
+/**
+ * Counts deliveries for the run in progress: a pipe's sink is bound to one
+ * receiver for the whole scenario, and each run arms it anew with
+ * {@link Receiver.expect}. Optionally stamps each delivery's arrival time.
+ */
+export class Receiver {
+  #remaining = 0;
+  #arrivals: Float64Array | undefined;
+  #done: (() => void) | undefined;
+  #fail: ((error: unknown) => void) | undefined;
+  #failure: { readonly error: unknown } | undefined;
+
+  /** The sink to hand to a contender's pipe. */
+  readonly sink: Sink = (seq) => {
+    if (this.#arrivals !== undefined) this.#arrivals[seq] = performance.now();
+    if (--this.#remaining === 0) this.#done?.();
+  };
+
+  /** Fails the run in progress, and every later one: a subscriber stopped with `error`. */
+  readonly fail = (error: unknown): void => {
+    this.#failure ??= { error };
+    this.#fail?.(error);
+  };
+
+  /**
+   * Arms the receiver for `deliveries` deliveries (stamping arrival times into
+   * `arrivals`, indexed by seq, if given). `done` resolves when they have all
+   * arrived; once `published()` is called it rejects if they have not within
+   * {@link DELIVERY_TIMEOUT_MS}.
+   */
+  expect(deliveries: number, arrivals?: Float64Array): { done: Promise<void>; published(): void } {
+    this.#remaining = deliveries;
+    this.#arrivals = arrivals;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#fail = reject;
+      if (this.#failure !== undefined) reject(this.#failure.error);
+      this.#done = () => {
+        settled = true;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const published = (): void => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        this.#fail?.(new Error(`${this.#remaining} of ${deliveries} deliveries never arrived`));
+      }, DELIVERY_TIMEOUT_MS);
+    };
+    return { done, published };
+  }
+}
+
+/**
+ * Publishes `count` events, cycling through `pool`, without waiting for each
+ * (at most {@link WINDOW} in flight), and waits for `subscribers` deliveries of
+ * each. Returns deliveries per second, from the first publish to the last delivery.
+ */
+export async function pipelined(
+  pipe: Pipe,
+  receiver: Receiver,
+  pool: readonly Event[],
+  count: number,
+  subscribers = 1,
+): Promise<number> {
+  const run = receiver.expect(count * subscribers);
+  const start = performance.now();
+  let window: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    window.push(pipe.publish(pool[i % pool.length] as Event));
+    if (window.length === WINDOW) {
+      await Promise.all(window);
+      window = [];
+      // As a producer doing I/O would, let consumers in this process run; an
+      // in-process transport otherwise outruns its consumers' microtasks.
+      await setImmediate();
+    }
+  }
+  await Promise.all(window);
+  run.published();
+  await run.done;
+  return (count * subscribers) / ((performance.now() - start) / 1000);
+}
+
+/**
+ * Publishes `count` events from `pool` one at a time, awaiting each; returns
+ * events per second, from the first publish to the last delivery.
+ */
+export async function sequential(
+  pipe: Pipe,
+  receiver: Receiver,
+  pool: readonly Event[],
+  count: number,
+): Promise<number> {
+  const run = receiver.expect(count);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await pipe.publish(pool[i % pool.length] as Event);
+  run.published();
+  await run.done;
+  return count / ((performance.now() - start) / 1000);
+}
+
+/** Publish-to-delivery latency percentiles of a paced run, in milliseconds. */
+export type Latency = { readonly p50: number; readonly p99: number };
+
+/**
+ * Publishes every event of `events` (whose seqs are their indices) at a fixed
+ * `rate` (events per second): each millisecond timer tick publishes the events
+ * due by then. Latency is from the `publish` call to the delivery, both on this
+ * process's clock.
+ */
+export async function paced(
+  pipe: Pipe,
+  receiver: Receiver,
+  events: readonly Event[],
+  rate: number,
+): Promise<Latency> {
+  const sent = new Float64Array(events.length);
+  const arrived = new Float64Array(events.length);
+  const run = receiver.expect(events.length, arrived);
+  const failures: unknown[] = [];
+  const start = performance.now();
+  let next = 0;
+  while (next < events.length) {
+    const due = Math.min(events.length, Math.floor(((performance.now() - start) * rate) / 1000));
+    for (; next < due; next++) {
+      sent[next] = performance.now();
+      pipe.publish(events[next] as Event).catch((error: unknown) => failures.push(error));
+    }
+    await sleep(1);
+  }
+  run.published();
+  await run.done;
+  if (failures.length > 0) throw failures[0];
+  const latencies = arrived.map((at, i) => at - (sent[i] as number)).sort();
+  return { p50: quantileOfSorted(latencies, 0.5), p99: quantileOfSorted(latencies, 0.99) };
+}

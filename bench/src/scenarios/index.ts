@@ -1,0 +1,195 @@
+import { CONTENDERS, type Contender } from "../contenders.js";
+import { paced, pipelined, sequential } from "../drivers.js";
+import type { Scenario, Target } from "../harness.js";
+import { EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
+import { scaleScenario } from "./scale.js";
+import { validatorScenario } from "./validators.js";
+
+/** How big each scenario runs: the full suite, or `--quick` to exercise every path briefly. */
+interface Sizes {
+  readonly rounds: number;
+  readonly throughput: Readonly<Record<"100B" | "300B" | "1KB" | "16KB", number>>;
+  readonly sequential: number;
+  readonly latencySeconds: number;
+  readonly fanoutEvents: number;
+  readonly channels: number;
+  readonly inMemory: number;
+  readonly decodes: number;
+}
+
+const FULL: Sizes = {
+  rounds: 5,
+  throughput: { "100B": 100_000, "300B": 100_000, "1KB": 100_000, "16KB": 20_000 },
+  sequential: 5_000,
+  latencySeconds: 4,
+  fanoutEvents: 2_000,
+  channels: 100_000,
+  inMemory: 200_000,
+  decodes: 200_000,
+};
+
+const QUICK: Sizes = {
+  rounds: 1,
+  throughput: { "100B": 1_000, "300B": 1_000, "1KB": 1_000, "16KB": 200 },
+  sequential: 200,
+  latencySeconds: 0.4,
+  fanoutEvents: 20,
+  channels: 2_000,
+  inMemory: 2_000,
+  decodes: 2_000,
+};
+
+const BYTES = { "100B": 100, "300B": 300, "1KB": 1_024, "16KB": 16_384 } as const;
+const BYTES_LABEL = { "100B": "100 B", "300B": "300 B", "1KB": "1 KB", "16KB": "16 KB" } as const;
+
+/** Distinct events per contender; longer runs cycle through them. */
+const POOL_SIZE = 10_000;
+const LATENCY_RATE = 5_000;
+const FANOUT_SUBSCRIBERS = 1_000;
+
+const {
+  busRedis,
+  nodeRedisJson,
+  nodeRedisJsonZod,
+  ioredisJson,
+  graphqlRedisSubscriptions,
+  busMemory,
+  emitterJsonZod,
+} = CONTENDERS;
+
+/** Every contender that talks to Redis, the bus first. */
+const ON_REDIS: readonly Contender[] = [
+  busRedis,
+  nodeRedisJson,
+  nodeRedisJsonZod,
+  ioredisJson,
+  graphqlRedisSubscriptions,
+];
+
+/** A target of the bus on Redis: its figure over `versus`'s, round by round. */
+function ratio(
+  metric: string,
+  versus: Contender,
+  bound: { readonly atLeast: number } | { readonly atMost: number },
+): Target {
+  return { kind: "ratio", metric, contender: busRedis.name, versus: versus.name, ...bound };
+}
+
+/** Every scenario of the suite, in report order. */
+export function scenarios({ quick }: { quick: boolean }): Scenario[] {
+  const sizes = quick ? QUICK : FULL;
+  const runs = { warmups: 1, rounds: sizes.rounds };
+  const throughput = (size: keyof typeof BYTES, title: string, targets: readonly Target[]) =>
+    pipeScenario({
+      id: `throughput-${size}`,
+      title,
+      description: `${sizes.throughput[size].toLocaleString("en-US")} events of about ${BYTES_LABEL[size]} published without awaiting each (1,000 in flight) to one channel with one subscriber; events/s from the first publish to the last delivery.`,
+      metrics: [EVENTS_PER_SECOND],
+      contenders: ON_REDIS,
+      reference: nodeRedisJson,
+      targets,
+      ...runs,
+      pool: { size: Math.min(POOL_SIZE, sizes.throughput[size]), bytes: BYTES[size] },
+      measure: async (pipe, receiver, pool) => ({
+        eventsPerSec: await pipelined(pipe, receiver, pool, sizes.throughput[size]),
+      }),
+    });
+  const latencyEvents = Math.round(LATENCY_RATE * sizes.latencySeconds);
+
+  return [
+    throughput("300B", "1. Pipelined throughput, about 300 B", [
+      ratio("eventsPerSec", nodeRedisJsonZod, { atLeast: 1.0 }),
+      ratio("eventsPerSec", nodeRedisJson, { atLeast: 0.9 }),
+      ratio("eventsPerSec", graphqlRedisSubscriptions, { atLeast: 1.5 }),
+    ]),
+    pipeScenario({
+      id: "sequential",
+      title: "2. Sequential publishing (await each publish)",
+      description: `${sizes.sequential.toLocaleString("en-US")} events of about 300 B, each publish awaited before the next; events/s to the last delivery.`,
+      metrics: [EVENTS_PER_SECOND],
+      contenders: ON_REDIS,
+      reference: nodeRedisJson,
+      targets: [ratio("eventsPerSec", nodeRedisJson, { atLeast: 0.9 })],
+      ...runs,
+      // A publish-reply ping-pong flips between two speeds on a shared 2-core
+      // machine (other processes' load); twice the rounds steady the median.
+      rounds: sizes.rounds * 2,
+      pool: { size: Math.min(POOL_SIZE, sizes.sequential), bytes: 300 },
+      measure: async (pipe, receiver, pool) => ({
+        eventsPerSec: await sequential(pipe, receiver, pool, sizes.sequential),
+      }),
+    }),
+    pipeScenario({
+      id: "latency",
+      title: `3. Latency at a fixed ${LATENCY_RATE.toLocaleString("en-US")} events/s`,
+      description: `${latencyEvents.toLocaleString("en-US")} events of about 300 B paced at ${LATENCY_RATE.toLocaleString("en-US")}/s for ${sizes.latencySeconds} s; publish call to delivery, in ms.`,
+      metrics: [
+        { key: "p50", unit: "ms p50", better: "lower" },
+        { key: "p99", unit: "ms p99", better: "lower" },
+      ],
+      contenders: [busRedis, nodeRedisJson, nodeRedisJsonZod, graphqlRedisSubscriptions],
+      reference: nodeRedisJson,
+      targets: [
+        {
+          kind: "offset",
+          metric: "p50",
+          contender: busRedis.name,
+          versus: nodeRedisJson.name,
+          atMost: 0.1,
+        },
+        ratio("p99", nodeRedisJson, { atMost: 1.5 }),
+      ],
+      ...runs,
+      pool: { size: latencyEvents, bytes: 300 },
+      measure: (pipe, receiver, pool) => paced(pipe, receiver, pool, LATENCY_RATE),
+    }),
+    pipeScenario({
+      id: "fanout",
+      title: `4. Local fan-out, ${FANOUT_SUBSCRIBERS.toLocaleString("en-US")} subscribers on one channel`,
+      description: `${sizes.fanoutEvents.toLocaleString("en-US")} events of about 300 B pipelined to one channel with ${FANOUT_SUBSCRIBERS.toLocaleString("en-US")} subscribers in this process; deliveries/s. The raw clients decode once per listener.`,
+      metrics: [EVENTS_PER_SECOND],
+      contenders: [busRedis, busMemory, nodeRedisJson, graphqlRedisSubscriptions],
+      reference: nodeRedisJson,
+      targets: [busRedis, busMemory].map(
+        (bus): Target => ({
+          kind: "absolute",
+          metric: "eventsPerSec",
+          contender: bus.name,
+          atLeast: 5e6,
+        }),
+      ),
+      ...runs,
+      subscribers: FANOUT_SUBSCRIBERS,
+      pool: { size: sizes.fanoutEvents, bytes: 300 },
+      measure: async (pipe, receiver, pool) => ({
+        eventsPerSec: await pipelined(pipe, receiver, pool, pool.length, FANOUT_SUBSCRIBERS),
+      }),
+    }),
+    scaleScenario({
+      contenders: [busRedis, nodeRedisJson, busMemory],
+      reference: nodeRedisJson,
+      targets: [ratio("heapPerSub", nodeRedisJson, { atMost: 1.5 })],
+      channels: sizes.channels,
+      ...runs,
+      rounds: Math.min(3, sizes.rounds),
+    }),
+    pipeScenario({
+      id: "in-memory",
+      title: "6. In-memory transport, one subscriber",
+      description: `${sizes.inMemory.toLocaleString("en-US")} events of about 300 B pipelined in one process, validated both ways; the yardstick is an EventEmitter carrying JSON with the same zod checks.`,
+      metrics: [EVENTS_PER_SECOND],
+      contenders: [busMemory, emitterJsonZod],
+      reference: emitterJsonZod,
+      targets: [],
+      ...runs,
+      pool: { size: Math.min(POOL_SIZE, sizes.inMemory), bytes: 300 },
+      measure: async (pipe, receiver, pool) => ({
+        eventsPerSec: await pipelined(pipe, receiver, pool, sizes.inMemory),
+      }),
+    }),
+    throughput("100B", "7a. Pipelined throughput, about 100 B", []),
+    throughput("1KB", "7b. Pipelined throughput, about 1 KB", []),
+    throughput("16KB", "7c. Pipelined throughput, about 16 KB", []),
+    validatorScenario({ messages: sizes.decodes, rounds: sizes.rounds }),
+  ];
+}

@@ -1,0 +1,261 @@
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import { checkEvent, checkParsedWireEvent } from "../src/fast-check.js";
+import { type Event, parseEvent, WireEventSchema } from "../src/index.js";
+
+/*
+ * The fast checks must never accept what zod refuses, and where they accept
+ * they must return what the zod path returns (same fields, same key order).
+ * They may decline what zod accepts; the valid corpus pins that they rarely do.
+ */
+
+const UUID = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
+const UPPER_UUID = UUID.toUpperCase();
+
+/** What the zod path gives for an in-code event: `parseEvent`, or undefined if it throws. */
+function viaZod(value: unknown): Event | undefined {
+  try {
+    return parseEvent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the zod path of `tryDecodeEvent` gives for parsed wire JSON. */
+function viaZodWire(json: unknown): Event | undefined {
+  const result = WireEventSchema.safeParse(json);
+  if (!result.success) return undefined;
+  const wire = result.data;
+  return {
+    id: wire.id,
+    type: wire.type,
+    timestamp: new Date(wire.timestamp),
+    project_id: wire.project_id,
+    actor_id: wire.actor_id,
+    actor_type: wire.actor_type,
+    payload: wire.payload,
+  };
+}
+
+function expectAgreement(fast: Event | undefined, zod: Event | undefined, label: string): void {
+  if (fast === undefined) return;
+  expect(zod, `${label}: the fast check accepted what zod refuses`).toBeDefined();
+  expect(fast, label).toEqual(zod);
+  expect(Object.keys(fast), label).toEqual(Object.keys(zod as Event));
+}
+
+/** A small deterministic generator, so a failing case can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Custom {
+  a = 1;
+}
+
+const base = {
+  id: "evt-1",
+  type: "issue.created",
+  timestamp: new Date("2025-12-29T23:48:23.123Z"),
+  project_id: UUID,
+  actor_id: UUID,
+  actor_type: "agent",
+  payload: { issue_id: "42", labels: ["bug"], n: 3.5, ok: false, none: null },
+};
+
+const wireBase = { ...base, timestamp: "2025-12-29T23:48:23.123456Z" };
+
+/** Values tried in every field, valid somewhere or nowhere. */
+const values: unknown[] = [
+  "",
+  "x",
+  "a\nb",
+  "a\rb",
+  "a\0b",
+  "x".repeat(200),
+  "x".repeat(201),
+  UUID,
+  UPPER_UUID,
+  UUID.replaceAll("-", ""),
+  `${UUID.slice(0, 35)}g`,
+  `${UUID.slice(0, 35)}G`,
+  `${UUID.slice(0, 35)}/`,
+  `${UUID.slice(0, 35)}:`,
+  `${UUID.slice(0, 35)}@`,
+  `${UUID.slice(0, 35)}\``,
+  `${UUID.slice(0, 8)}_${UUID.slice(9)}`,
+  `${UUID.slice(0, 9)}-${UUID.slice(10)}`,
+  `${UUID}0`,
+  UUID.slice(1),
+  "AbCdEf01-2345-6789-ABCD-ef0123456789",
+  "00000000-0000-0000-0000-000000000000",
+  `{${UUID}}`,
+  ` ${UUID}`,
+  "agent",
+  "user",
+  "system",
+  "AGENT",
+  "issue.created",
+  "approval.denied",
+  "issue.created ",
+  "2025-12-29T23:48:23Z",
+  "2025-12-29T23:48:23.5-05:30",
+  "2025-12-29T23:48:23.12Z",
+  "2025-12-29T23:48:23.1239Z",
+  "2025-12-29T23:48:23.9999999+14:59",
+  "2025-12-29T23:48:23.000000000000000000001-23:59",
+  "2025-12-29T23:48:23-00:00",
+  "0050-01-01T00:00:00Z",
+  "0099-12-31T23:59:59.999+01:00",
+  "0100-01-01T00:00:00Z",
+  "1969-12-31T23:59:59.999Z",
+  "9999-12-31T23:59:59.999+00:00",
+  "2000-02-29T12:00:00Z",
+  "1900-02-29T12:00:00Z",
+  "2025-12-29T23:48:23+0530",
+  "2025-12-29T23:48Z",
+  "2025-12-29 23:48:23Z",
+  "2025-12-29T23:48:23z",
+  "2024-02-29T00:00:00Z",
+  "2025-02-29T00:00:00Z",
+  "2025-12-29T24:00:00Z",
+  "2025-12-29T23:48:23+24:00",
+  0,
+  1,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  null,
+  undefined,
+  true,
+  {},
+  [],
+  ["a"],
+  new Date(0),
+  new Date(Number.NaN),
+  { a: 1, b: [1, { c: null }] },
+  { a: Number.POSITIVE_INFINITY },
+  { a: undefined },
+  { a: new Date(0) },
+  { a: [1, Number.NaN] },
+  Object.assign(Object.create(null), { a: 1 }),
+  new Custom(),
+  new Map(),
+];
+
+const fields = Object.keys(base);
+
+describe("fast-check - in-code events (publish path)", () => {
+  it("accepts every valid variant, as zod does", () => {
+    const valid = [
+      base,
+      { ...base, actor_id: null },
+      { ...base, project_id: UPPER_UUID, actor_id: UPPER_UUID },
+      { ...base, payload: {} },
+      { ...base, payload: Object.assign(Object.create(null), { a: 1 }) },
+      { ...base, id: "x".repeat(200), extra: "ignored" },
+    ];
+    for (const event of valid) {
+      const fast = checkEvent(event);
+      expect(fast, JSON.stringify(event)).toBeDefined();
+      expectAgreement(fast, viaZod(event), JSON.stringify(event));
+    }
+  });
+
+  it("agrees with zod on every field set to every probe value", () => {
+    for (const field of fields) {
+      for (const value of values) {
+        const event = { ...base, [field]: value };
+        expectAgreement(checkEvent(event), viaZod(event), `${field} = ${inspect(value)}`);
+      }
+      const without: Record<string, unknown> = { ...base };
+      delete without[field];
+      expectAgreement(checkEvent(without), viaZod(without), `${field} absent`);
+    }
+    for (const value of values) expect(checkEvent(value)).toEqual(viaZod(value));
+  });
+
+  it("agrees with zod on random mixes of probe values", () => {
+    const next = random(1);
+    for (let i = 0; i < 5_000; i++) {
+      const event: Record<string, unknown> = { ...base };
+      for (const field of fields) {
+        if (next() < 0.3) event[field] = values[Math.floor(next() * values.length)];
+      }
+      expectAgreement(checkEvent(event), viaZod(event), `case ${i}`);
+    }
+  });
+});
+
+describe("fast-check - parsed wire JSON (receive path)", () => {
+  const parse = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+  it("accepts what Python and we write, as zod does", () => {
+    const valid = [
+      wireBase,
+      { ...wireBase, actor_id: null },
+      { ...wireBase, actor_id: undefined },
+      { ...wireBase, project_id: UPPER_UUID, extra: { nested: true } },
+      { ...wireBase, timestamp: "2025-12-30T01:48:23.123456+02:00" },
+      { ...wireBase, timestamp: "2025-12-29T23:48:23Z" },
+      { ...wireBase, payload: { deep: [[[{ a: [1, 2, { b: "c" }] }]]], big: 2 ** 60 } },
+    ];
+    for (const wire of valid) {
+      const json = parse(wire);
+      const fast = checkParsedWireEvent(json);
+      expect(fast, JSON.stringify(wire)).toBeDefined();
+      expectAgreement(fast, viaZodWire(json), JSON.stringify(wire));
+    }
+  });
+
+  it("leaves to zod the payloads zod alters or refuses", () => {
+    const tricky = [
+      '{"a":1e400}',
+      '{"a":[-1e400]}',
+      '{"__proto__":{"x":1}}',
+      '{"a":{"__proto__":null}}',
+      '{"\\u005f_proto__":1}',
+      `${'{"a":'.repeat(70)}1${"}".repeat(70)}`,
+    ];
+    for (const payload of tricky) {
+      const json = JSON.parse(
+        JSON.stringify(wireBase).replace(/"payload":\{.*\}\}$/, `"payload":${payload}}`),
+      );
+      expect(checkParsedWireEvent(json), payload).toBeUndefined();
+    }
+  });
+
+  it("agrees with zod on every field set to every JSON probe value", () => {
+    for (const field of fields) {
+      for (const value of values) {
+        const json = parse({ ...wireBase, [field]: value });
+        expectAgreement(
+          checkParsedWireEvent(json),
+          viaZodWire(json),
+          `${field} = ${inspect(value)}`,
+        );
+      }
+    }
+    for (const value of values) {
+      const json = value === undefined ? undefined : parse(value);
+      expectAgreement(checkParsedWireEvent(json), viaZodWire(json), inspect(value));
+    }
+  });
+
+  it("agrees with zod on random mixes of probe values", () => {
+    const next = random(2);
+    for (let i = 0; i < 5_000; i++) {
+      const wire: Record<string, unknown> = { ...wireBase };
+      for (const field of fields) {
+        if (next() < 0.3) wire[field] = values[Math.floor(next() * values.length)];
+      }
+      const json = parse(wire);
+      expectAgreement(checkParsedWireEvent(json), viaZodWire(json), `case ${i}`);
+    }
+  });
+});
