@@ -250,7 +250,8 @@ describe("redis faults - a server that dies", () => {
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const exit = once(child, "exit");
+    // "close", not "exit": the child's last output can arrive after "exit".
+    const exit = once(child, "close");
     try {
       await waitFor(() => output.includes("ready"), { message: "the child's bus" });
       await server.kill("SIGKILL");

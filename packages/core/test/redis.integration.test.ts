@@ -205,6 +205,7 @@ describe("redis - one server", () => {
       cwd: packageRoot,
       stdio: ["ignore", "pipe", "inherit"],
     });
+    const exited = exitOf(child);
     try {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[
         Symbol.asyncIterator
@@ -222,7 +223,7 @@ describe("redis - one server", () => {
       });
       const [reply] = await take(replies, 1, 10_000);
       expect(reply?.payload).toEqual({ reply_to: event.id });
-      expect(await exitOf(child)).toEqual({ code: 0, signal: null });
+      expect(await within(exited, 10_000, "the child's exit")).toEqual({ code: 0, signal: null });
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
@@ -381,7 +382,11 @@ describe("redis - loading", () => {
       child.stdout?.on("data", (chunk: Buffer) => {
         output += chunk.toString();
       });
-      expect(await exitOf(child)).toEqual({ code: 0, signal: null });
+      expect(await within(exitOf(child), 10_000, "the child's exit")).toEqual({
+        code: 0,
+        signal: null,
+      });
+      expect(output).toMatch(/^\d+\n$/);
       return Number(output.trim());
     };
     expect(await loadedModules("memory://")).toBe(0);
@@ -391,15 +396,14 @@ describe("redis - loading", () => {
 });
 
 /** Waits (at most 10 s) for `child` to exit by itself. */
+/**
+ * The child's exit code and signal, once it exited and its output was read.
+ * Call it right after spawning: "close" (not "exit", which can come before
+ * the last output) fires once.
+ */
 async function exitOf(
   child: ChildProcess,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return { code: child.exitCode, signal: child.signalCode };
-  }
-  const [code, signal] = (await within(once(child, "exit"), 10_000, "the child's exit")) as [
-    number | null,
-    NodeJS.Signals | null,
-  ];
+  const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
   return { code, signal };
 }

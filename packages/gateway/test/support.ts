@@ -188,7 +188,7 @@ export class CliProcess {
   stdout = "";
   stderr = "";
   readonly child: ChildProcess;
-  /** Resolves with the exit code (or the signal's name) when the process exits. */
+  /** Resolves with the exit code (or the signal's name) once the process exited and its output was read. */
   readonly exited: Promise<number | string>;
 
   constructor(args: readonly string[], env: Record<string, string> = {}) {
@@ -203,7 +203,8 @@ export class CliProcess {
       this.stderr += chunk;
     });
     this.exited = new Promise((resolve) => {
-      this.child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+      // "close", not "exit": output still in the pipes when the process exits arrives after "exit".
+      this.child.once("close", (code, signal) => resolve(code ?? signal ?? "unknown"));
     });
     onTestFinished(() => {
       if (this.child.exitCode === null && this.child.signalCode === null)
