@@ -19,6 +19,7 @@ import {
   type OverflowPolicy,
   type SubscribeOptions,
   type Subscription,
+  type SubscriptionShared,
 } from "./subscription.js";
 import type { Transport, TransportConnectionEvent } from "./transport.js";
 import { MemoryTransport } from "./transports/memory.js";
@@ -122,7 +123,8 @@ export class EventBus {
   readonly #listeners = new Listeners<EventBusEvents>();
   readonly #counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
   readonly #opened: Promise<void>;
-  readonly #defaults: { readonly bufferSize: number; readonly overflow: OverflowPolicy };
+  /** What every subscription with default options shares. */
+  readonly #defaults: SubscriptionShared;
   #isOpen = false;
   #down = false;
   #batch: SubscribeBatch | undefined;
@@ -134,7 +136,6 @@ export class EventBus {
   #disconnects = 0;
   #reconnects = 0;
   #downtimeMs = 0;
-  readonly #detach = (sub: EventSubscription): void => this.#unregister(sub);
 
   /** @throws {RangeError} if a bound is not a positive integer; {@link InvalidChannelError} for a bad prefix. */
   constructor(options: EventBusOptions = {}) {
@@ -146,7 +147,12 @@ export class EventBus {
     );
     this.#bufferSize = positiveInteger("bufferSize", options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.#overflow = options.overflow ?? "error";
-    this.#defaults = { bufferSize: this.#bufferSize, overflow: this.#overflow };
+    this.#defaults = {
+      bufferSize: this.#bufferSize,
+      overflow: this.#overflow,
+      counters: this.#counters,
+      detach: (sub) => this.#unregister(sub),
+    };
     this.#opened = this.#transport
       .open({
         message: (channel, data) => this.#receive(channel, data),
@@ -227,11 +233,10 @@ export class EventBus {
       options.bufferSize === undefined && options.overflow === undefined
         ? this.#defaults
         : {
+            ...this.#defaults,
             bufferSize: positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize),
             overflow: options.overflow ?? this.#overflow,
           },
-      this.#counters,
-      this.#detach,
     );
     const added = this.#registry.add(sub, unique, (channel) => projects.has(channel));
     if (added.length > 0) this.#registry.confirm(added, this.#subscribeSoon(added));

@@ -81,32 +81,16 @@ interface Waiter {
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const READY: Promise<void> = Promise.resolve();
 
-/** What the subscriptions of one bus share: their settings, counters and how to leave the bus. */
-interface Shared {
+/**
+ * What the subscriptions of one bus with the same settings share: the
+ * settings, the bus's counters and how to leave the bus. The bus builds one
+ * for all subscriptions with default options, so each costs one field.
+ */
+export interface SubscriptionShared {
   readonly bufferSize: number;
   readonly overflow: OverflowPolicy;
   readonly counters: DeliveryCounters;
   readonly detach: (sub: EventSubscription) => void;
-}
-
-/**
- * One {@link Shared} per settings object: a bus passes the same settings to
- * every subscription with default options, so those share one. Weak, so a
- * bus that is gone leaves nothing behind.
- */
-const sharedBySettings = new WeakMap<object, Shared>();
-
-function shareOf(
-  settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy },
-  counters: DeliveryCounters,
-  detach: (sub: EventSubscription) => void,
-): Shared {
-  const known = sharedBySettings.get(settings);
-  if (known?.counters === counters && known.detach === detach) return known;
-  const { bufferSize, overflow } = settings;
-  const shared: Shared = { bufferSize, overflow, counters, detach };
-  sharedBySettings.set(settings, shared);
-  return shared;
 }
 
 /** What only some subscriptions ever need, allocated on first need. */
@@ -133,17 +117,12 @@ export class EventSubscription implements Subscription {
   ready: Promise<void> = READY;
   #queue: FifoQueue<Event> | undefined;
   #waiters: Waiter[] | undefined;
-  readonly #shared: Shared;
+  readonly #shared: SubscriptionShared;
   #extras: Extras | undefined;
 
-  constructor(
-    channels: readonly string[],
-    settings: { readonly bufferSize: number; readonly overflow: OverflowPolicy },
-    counters: DeliveryCounters,
-    detach: (sub: EventSubscription) => void,
-  ) {
+  constructor(channels: readonly string[], shared: SubscriptionShared) {
     this.#channels = channels.length === 1 ? (channels[0] as string) : channels;
-    this.#shared = shareOf(settings, counters, detach);
+    this.#shared = shared;
   }
 
   get channels(): readonly string[] {

@@ -11,9 +11,12 @@ import { sampleEvent, within } from "./helpers.js";
 function subscription(bufferSize = 3, overflow: OverflowPolicy = "error") {
   const counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
   const detached: EventSubscription[] = [];
-  const sub = new EventSubscription(["events:project:x"], { bufferSize, overflow }, counters, (s) =>
-    detached.push(s),
-  );
+  const sub = new EventSubscription(["events:project:x"], {
+    bufferSize,
+    overflow,
+    counters,
+    detach: (s) => detached.push(s),
+  });
   return { sub, counters, detached };
 }
 
