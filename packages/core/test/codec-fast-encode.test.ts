@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { type Event, EventType, encodeEvent } from "../src/index.js";
+import { random } from "./helpers.js";
 
 /*
  * encodeEvent writes the wire JSON by hand for speed; it must give exactly
@@ -17,17 +18,6 @@ function reference(event: Event): string {
     actor_type: event.actor_type,
     payload: event.payload,
   });
-}
-
-/** A small deterministic generator, so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const MIN_TIME = new Date("0000-01-01T00:00:00.000Z").getTime();

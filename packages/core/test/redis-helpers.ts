@@ -3,8 +3,10 @@
  * node-redis client for what the bus does not do (PUBSUB NUMSUB, CLIENT KILL,
  * publishing malformed messages, CONFIG SET).
  */
+import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
-import type { RedisConnectionOptions } from "../src/index.js";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import type { EventBus, RedisConnectionOptions } from "../src/index.js";
 
 /**
  * Short bounds and backoff, so fault tests recover in milliseconds rather than
@@ -49,4 +51,50 @@ export async function otherConnections(raw: RawClient): Promise<string[]> {
   return String(list)
     .split("\n")
     .filter((line) => line.startsWith("id=") && !line.startsWith(`id=${own} `));
+}
+
+/** One redis-server for a describe block, a raw client on it, and the buses its tests open. */
+export interface RedisFixture {
+  readonly server: RedisServer;
+  readonly raw: RawClient;
+  /** Closes `bus` after the current test; returns it. */
+  track<B extends EventBus>(bus: B): B;
+}
+
+/**
+ * Registers the hooks of a describe block that shares one server: starts it
+ * (and a raw client) before the tests, closes the tracked buses after each,
+ * and stops the server, by pid, after the last.
+ */
+export function useRedisServer(): RedisFixture {
+  let server: RedisServer | undefined;
+  let raw: RawClient | undefined;
+  const buses: EventBus[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+    raw = await connectRaw(server.url);
+  });
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  });
+  afterAll(async () => {
+    raw?.destroy();
+    await server?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the Redis fixture is used before its beforeAll ran");
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get raw() {
+      return started(raw);
+    },
+    track(bus) {
+      buses.push(bus);
+      return bus;
+    },
+  };
 }

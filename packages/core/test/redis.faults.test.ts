@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BusClosedError,
   type ConnectionEvent,
@@ -20,7 +20,7 @@ import {
   type Subscription,
 } from "../src/index.js";
 import { sampleEvent, take, waitFor, within } from "./helpers.js";
-import { connectRaw, FAST_REDIS, type RawClient, serverSubscriptions } from "./redis-helpers.js";
+import { connectRaw, FAST_REDIS, serverSubscriptions, useRedisServer } from "./redis-helpers.js";
 
 /** Whether the server answers (a failed test may leave it killed for the next one). */
 async function isUp(server: RedisServer): Promise<boolean> {
@@ -57,40 +57,28 @@ async function expectDelivery(bus: EventBus, sub: Subscription, projectId: strin
 }
 
 describe("redis faults - one server", () => {
-  let server: RedisServer;
-  let raw: RawClient;
-  const buses: EventBus[] = [];
-  const newBus = (redis = {}) => {
-    const watched = watchedBus(server.url, redis);
-    buses.push(watched.bus);
+  const redis = useRedisServer();
+  const newBus = (settings = {}) => {
+    const watched = watchedBus(redis.server.url, settings);
+    redis.track(watched.bus);
     return watched;
   };
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    raw = await connectRaw(server.url);
-  });
-  afterEach(async () => {
-    await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  });
-  afterAll(async () => {
-    raw.destroy();
-    await server.stop();
-  });
 
   it("faults - the subscriber connection killed (CLIENT KILL TYPE pubsub): the gap is reported, events flow again", async () => {
     const { bus, events } = newBus();
     const { projectId, channel, sub } = await subscribed(bus);
     const other = newBus().bus;
 
-    expect(await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"])).toBeGreaterThanOrEqual(1);
+    expect(
+      await redis.raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]),
+    ).toBeGreaterThanOrEqual(1);
     await waitFor(() => bus.stats().reconnects === 1, { message: "the bus to reconnect" });
 
     expect(events.map((event) => event.state)).toEqual(["disconnected", "reconnected"]);
     expect(events[0]).toMatchObject({ state: "disconnected", error: expect.any(Error) });
     expect(events[1]?.state === "reconnected" && events[1].downtimeMs).toBeGreaterThanOrEqual(0);
     expect(bus.stats()).toMatchObject({ disconnects: 1, reconnects: 1 });
-    expect(await serverSubscriptions(raw, channel)).toBe(1);
+    expect(await serverSubscriptions(redis.raw, channel)).toBe(1);
     // The same iterator, still open, receives from this bus and from another one.
     await expectDelivery(bus, sub, projectId);
     const fromOther = sampleEvent(projectId);
@@ -118,7 +106,7 @@ describe("redis faults - one server", () => {
       for (let bad = 0; bad < 10; bad++)
         messages.push((kinds[bad % kinds.length] as () => string)());
     }
-    await Promise.all(messages.map((data) => raw.publish(channel, data)));
+    await Promise.all(messages.map((data) => redis.raw.publish(channel, data)));
 
     const received = await take(sub, 1_000, 20_000).finally(() => {
       expect(events, "no connection loss during the flood").toEqual([]);
@@ -143,7 +131,7 @@ describe("redis faults - one server", () => {
     const { bus, events } = newBus({ healthCheckIntervalMs: 250 });
     const { projectId, channel, sub } = await subscribed(bus);
     const stuck = sampleEvent(projectId);
-    process.kill(server.pid, "SIGSTOP");
+    process.kill(redis.server.pid, "SIGSTOP");
     try {
       const inFlight = bus.publish(channel, stuck);
       const error = await within(inFlight, 10_000, "the publish to a hung server").catch(
@@ -152,7 +140,7 @@ describe("redis faults - one server", () => {
       expect(error).toBeInstanceOf(PublishFailedError);
       await waitFor(() => bus.stats().disconnects === 1, { message: "the hang to be reported" });
     } finally {
-      process.kill(server.pid, "SIGCONT");
+      process.kill(redis.server.pid, "SIGCONT");
     }
     await waitFor(() => bus.stats().reconnects === 1, {
       timeoutMs: 10_000,

@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ConnectionRejectedError,
   createEventBus,
@@ -24,8 +24,8 @@ import {
   connectRaw,
   FAST_REDIS,
   otherConnections,
-  type RawClient,
   serverSubscriptions,
+  useRedisServer,
 } from "./redis-helpers.js";
 
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -63,26 +63,9 @@ async function expectRefusal(url: string): Promise<ConnectionRejectedError> {
 }
 
 describe("redis - one server", () => {
-  let server: RedisServer;
-  let raw: RawClient;
-  const buses: EventBus[] = [];
-  const newBus = (): EventBus => {
-    const bus = createEventBus(server.url, { redis: FAST_REDIS });
-    buses.push(bus);
-    return bus;
-  };
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    raw = await connectRaw(server.url);
-  });
-  afterEach(async () => {
-    await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  });
-  afterAll(async () => {
-    raw.destroy();
-    await server.stop();
-  });
+  const redis = useRedisServer();
+  const newBus = (): EventBus =>
+    redis.track(createEventBus(redis.server.url, { redis: FAST_REDIS }));
 
   it("subscriptions - many local subscribers share one server subscription, gone after the last", async () => {
     const bus = newBus();
@@ -90,7 +73,7 @@ describe("redis - one server", () => {
     const channel = bus.getProjectChannel(projectId);
     const subs = Array.from({ length: 50 }, () => bus.subscribe([channel]));
     await Promise.all(subs.map((sub) => sub.ready));
-    expect(await serverSubscriptions(raw, channel)).toBe(1);
+    expect(await serverSubscriptions(redis.raw, channel)).toBe(1);
 
     const event = sampleEvent(projectId);
     await bus.publish(channel, event);
@@ -98,7 +81,7 @@ describe("redis - one server", () => {
     expect(bus.stats().delivered).toBe(50);
 
     for (const sub of subs) sub.unsubscribe();
-    await waitFor(async () => (await serverSubscriptions(raw, channel)) === 0, {
+    await waitFor(async () => (await serverSubscriptions(redis.raw, channel)) === 0, {
       message: "the server subscription to go",
     });
     expect(bus.stats().channels).toBe(0);
@@ -118,7 +101,7 @@ describe("redis - one server", () => {
     await waitFor(
       async () => {
         const counts = await Promise.all(
-          channels.map((channel) => serverSubscriptions(raw, channel)),
+          channels.map((channel) => serverSubscriptions(redis.raw, channel)),
         );
         return counts.every((count) => count === 0);
       },
@@ -132,7 +115,7 @@ describe("redis - one server", () => {
     const event = sampleEvent(projectIds[3] as string);
     await bus.publish(channels[3] as string, event);
     expect(await take(again, 1)).toEqual([event]);
-    expect(await serverSubscriptions(raw, channels[3] as string)).toBe(1);
+    expect(await serverSubscriptions(redis.raw, channels[3] as string)).toBe(1);
   });
 
   it("subscriptions - a channel left and joined again in one tick ends subscribed", async () => {
@@ -147,7 +130,7 @@ describe("redis - one server", () => {
     const event = sampleEvent(projectId);
     await bus.publish(channel, event);
     expect(await take(second, 1)).toEqual([event]);
-    expect(await serverSubscriptions(raw, channel)).toBe(1);
+    expect(await serverSubscriptions(redis.raw, channel)).toBe(1);
   });
 
   it("shutdown - close() unsubscribes and closes both connections", async () => {
@@ -155,11 +138,11 @@ describe("redis - one server", () => {
     const channel = bus.getProjectChannel(randomUUID());
     const sub = bus.subscribe([channel]);
     await sub.ready;
-    expect(await otherConnections(raw)).toHaveLength(2);
+    expect(await otherConnections(redis.raw)).toHaveLength(2);
     await bus.close();
     expect(await sub.next()).toEqual({ done: true, value: undefined });
-    expect(await serverSubscriptions(raw, channel)).toBe(0);
-    await waitFor(async () => (await otherConnections(raw)).length === 0, {
+    expect(await serverSubscriptions(redis.raw, channel)).toBe(0);
+    await waitFor(async () => (await otherConnections(redis.raw)).length === 0, {
       message: "the bus's connections to close",
     });
   });
@@ -169,26 +152,17 @@ describe("redis - one server", () => {
     const sub = bus.subscribe([bus.getProjectChannel(randomUUID())]);
     await sub.ready;
     await bus.publish(bus.getAgentChannel(randomUUID()), sampleEvent(randomUUID()));
-    const lines = await otherConnections(raw);
+    const lines = await otherConnections(redis.raw);
     const subscriber = lines.filter((line) => / sub=1 /.test(line));
     expect(subscriber).toHaveLength(1);
     expect(subscriber[0]).toMatch(/ cmd=(subscribe|ping) /);
   });
 
   it("client - a node-redis client is copied for its settings, never used or closed", async () => {
-    const template = createClient({ url: server.url });
-    const bus = new EventBus({
-      transport: createRedisTransport({ ...FAST_REDIS, client: template }),
-    });
-    buses.push(bus);
-    const projectId = randomUUID();
-    const channel = bus.getProjectChannel(projectId);
-    const sub = bus.subscribe([channel]);
-    await sub.ready;
-    const event = sampleEvent(projectId);
-    await bus.publish(channel, event);
-    expect(await take(sub, 1)).toEqual([event]);
-    await bus.close();
+    const template = createClient({ url: redis.server.url });
+    await expectRoundTrip(
+      new EventBus({ transport: createRedisTransport({ ...FAST_REDIS, client: template }) }),
+    );
     expect(template.isOpen).toBe(false);
   });
 
@@ -201,10 +175,14 @@ describe("redis - one server", () => {
     await replies.ready;
 
     const script = fileURLToPath(new URL("fixtures/peer-process.mjs", import.meta.url));
-    const child = spawn(process.execPath, [script, server.url, toChild, fromChild, projectId], {
-      cwd: packageRoot,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [script, redis.server.url, toChild, fromChild, projectId],
+      {
+        cwd: packageRoot,
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const exited = exitOf(child);
     try {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[
@@ -242,8 +220,8 @@ describe("redis - one server", () => {
       '{"id":"evt-1","type":"issue.created","timestamp":"2025-12-29T23:48:23.123456Z","project_id":"5a0c6a4e-2f57-4c8e-9d43-7b1f0e4c2a11","actor_id":null,"actor_type":"system","payload":{"issue_id":42,"title":"Fix login"}}';
     const pydantic1 =
       '{"id": "evt-2", "type": "agent.spawned", "timestamp": "2025-12-29T23:48:23.123456+00:00", "project_id": "5a0c6a4e-2f57-4c8e-9d43-7b1f0e4c2a11", "actor_id": "0b6c7d9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "actor_type": "agent", "payload": {}}';
-    await raw.publish(channel, pydantic2);
-    await raw.publish(channel, pydantic1);
+    await redis.raw.publish(channel, pydantic2);
+    await redis.raw.publish(channel, pydantic1);
     const [first, second] = await take(sub, 2);
     expect(first).toEqual({
       id: "evt-1",
@@ -267,7 +245,7 @@ describe("redis - one server", () => {
     const bus = newBus();
     const projectId = randomUUID();
     const channel = bus.getProjectChannel(projectId);
-    const listener = await connectRaw(server.url);
+    const listener = await connectRaw(redis.server.url);
     try {
       const received: string[] = [];
       await listener.subscribe(channel, (message) => received.push(message));
