@@ -1,4 +1,3 @@
-import { ChannelRegistry } from "./channel-registry.js";
 import { type ChannelAddress, ChannelNames } from "./channels.js";
 import { encodeEvent, tryDecodeEvent } from "./codec.js";
 import {
@@ -21,6 +20,7 @@ import {
   type Subscription,
   type SubscriptionShared,
 } from "./subscription.js";
+import { SubscriptionPlanner } from "./subscription-planner.js";
 import type { Transport, TransportConnectionEvent } from "./transport.js";
 import { MemoryTransport } from "./transports/memory.js";
 
@@ -86,15 +86,6 @@ export interface EventBusStats {
  */
 type IsProjectChannel = boolean;
 
-/** SUBSCRIBEs asked for in the current turn, sent together as one command. */
-interface SubscribeBatch {
-  readonly channels: string[];
-  /** Settles as the server's confirmation of the batch once it is sent. */
-  readonly confirmation: Promise<void>;
-  send(sent: Promise<void>): void;
-}
-
-const READY: Promise<void> = Promise.resolve();
 const noop = (): void => {};
 
 /**
@@ -119,15 +110,16 @@ export class EventBus {
   readonly #maxEventBytes: number;
   readonly #bufferSize: number;
   readonly #overflow: OverflowPolicy;
-  readonly #registry = new ChannelRegistry<EventSubscription, IsProjectChannel>();
+  readonly #planner = new SubscriptionPlanner<EventSubscription, IsProjectChannel>();
   readonly #listeners = new Listeners<EventBusEvents>();
   readonly #counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
   readonly #opened: Promise<void>;
   /** What every subscription with default options shares. */
   readonly #defaults: SubscriptionShared;
   #isOpen = false;
+  /** Why the transport failed to open, once it has. */
+  #openFailure: Error | undefined;
   #down = false;
-  #batch: SubscribeBatch | undefined;
   /** The channel last published to and what it addresses: publishers repeat channels. */
   #lastChannel: { readonly name: string; readonly address: ChannelAddress } | undefined;
   #closing: Promise<void> | undefined;
@@ -151,16 +143,26 @@ export class EventBus {
       bufferSize: this.#bufferSize,
       overflow: this.#overflow,
       counters: this.#counters,
-      detach: (sub) => this.#unregister(sub),
+      attach: (sub, channels) => this.#join(sub, channels),
+      detach: (sub) => this.#leave(sub),
     };
     this.#opened = this.#transport
       .open({
         message: (channel, data) => this.#receive(channel, data),
         connection: (event) => this.#onConnection(event),
+        liveChannels: () => this.#planner.live(),
       })
-      .then(() => {
-        this.#isOpen = true;
-      });
+      .then(
+        () => {
+          this.#isOpen = true;
+          this.#send();
+        },
+        (error: Error) => {
+          this.#openFailure = error;
+          this.#send();
+          throw error;
+        },
+      );
     // Failures surface through publish and subscribe; never as an unhandled rejection.
     this.#opened.catch(() => {});
   }
@@ -223,26 +225,19 @@ export class EventBus {
   subscribe(channels: readonly string[], options: SubscribeOptions = {}): Subscription {
     if (this.#closing !== undefined) throw new BusClosedError();
     const unique = [...new Set(channels)];
-    if (unique.length === 0)
+    if (!isNonEmpty(unique)) {
       throw new InvalidChannelError("", "subscribe needs at least one channel");
-    const projects = new Set(
-      unique.filter((channel) => this.#names.parse(channel).kind === "project"),
-    );
-    const sub = new EventSubscription(
-      unique,
+    }
+    for (const channel of unique) this.#names.parse(channel);
+    const shared =
       options.bufferSize === undefined && options.overflow === undefined
         ? this.#defaults
         : {
             ...this.#defaults,
             bufferSize: positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize),
             overflow: options.overflow ?? this.#overflow,
-          },
-    );
-    const added = this.#registry.add(sub, unique, (channel) => projects.has(channel));
-    if (added.length > 0) this.#registry.confirm(added, this.#subscribeSoon(added));
-    sub.track(readiness(this.#registry.confirmations(unique)));
-    sub.watch(options.signal);
-    return sub;
+          };
+    return new EventSubscription(unique, shared, options.signal);
   }
 
   /**
@@ -276,7 +271,7 @@ export class EventBus {
       disconnects: this.#disconnects,
       reconnects: this.#reconnects,
       downtimeMs: this.#downtimeMs,
-      channels: this.#registry.channels().length,
+      channels: this.#planner.size,
     };
   }
 
@@ -287,8 +282,8 @@ export class EventBus {
    */
   close(): Promise<void> {
     if (this.#closing === undefined) {
-      this.#sendBatch();
-      const ending = this.#registry.subscribers();
+      this.#send();
+      const ending = this.#planner.subscribers();
       // Not after `open`: a bus closed while still connecting stops connecting at once.
       this.#closing = this.#transport.close();
       for (const sub of ending) sub.end();
@@ -304,37 +299,49 @@ export class EventBus {
     return address;
   }
 
+  /** Registers a new subscription with the planner; returns its `ready`. */
+  #join(sub: EventSubscription, channels: readonly string[]): Promise<void> {
+    const joined = this.#planner.join(sub, channels, this.#isProjectChannel);
+    // The subscribe calls of one turn cost one SUBSCRIBE.
+    if (joined.opened) queueMicrotask(this.#send);
+    return joined.ready;
+  }
+
+  readonly #isProjectChannel = (channel: string): IsProjectChannel =>
+    this.#names.parse(channel).kind === "project";
+
+  /** Unregisters a subscription that ended; what nobody wants any more is unsubscribed now. */
+  #leave(sub: EventSubscription): void {
+    if (this.#planner.leave(sub, sub.channels)) this.#send();
+  }
+
   /**
-   * Adds `channels` to this turn's SUBSCRIBE, sent on a microtask (or sooner,
-   * before an UNSUBSCRIBE or a close, so commands keep their order): many
-   * `subscribe` calls in a row cost one command and one confirmation.
+   * Hands the planner's commands to the transport, in order, and reports the
+   * answers to it. Nothing goes out while the transport is opening: the open
+   * sends what waited (or, if it failed, fails it).
    */
-  #subscribeSoon(channels: readonly string[]): Promise<void> {
-    let batch = this.#batch;
-    if (batch === undefined) {
-      let send: (sent: Promise<void>) => void = noop;
-      const confirmation = new Promise<void>((resolve) => {
-        send = resolve;
-      });
-      batch = { channels: [], confirmation, send };
-      this.#batch = batch;
-      queueMicrotask(() => this.#sendBatch());
+  readonly #send = (): void => {
+    if (!this.#isOpen && this.#openFailure === undefined) return;
+    for (const command of this.#planner.takeCommands()) {
+      if (command.kind === "subscribe") {
+        const { batch } = command;
+        if (this.#openFailure !== undefined) {
+          this.#planner.failed(batch, this.#openFailure);
+        } else {
+          this.#subscribeAtServer(batch.channels).then(
+            () => this.#planner.confirmed(batch),
+            (error: Error) => this.#planner.failed(batch, error),
+          );
+        }
+      } else if (this.#isOpen && this.#closing === undefined) {
+        // Closing unsubscribes everything. A failed UNSUBSCRIBE is harmless: messages of a
+        // channel without subscribers are ignored, and a reconnect does not re-subscribe it.
+        this.#transport.unsubscribe(command.channels).catch(noop);
+      }
     }
-    for (const channel of channels) batch.channels.push(channel);
-    return batch.confirmation;
-  }
+  };
 
-  #sendBatch(): void {
-    const batch = this.#batch;
-    if (batch === undefined) return;
-    this.#batch = undefined;
-    const sent = this.#subscribeAtServer(batch.channels);
-    batch.send(sent);
-    sent.then(() => this.#registry.forget(batch.channels, batch.confirmation), noop);
-  }
-
-  async #subscribeAtServer(channels: string[]): Promise<void> {
-    if (!this.#isOpen) await this.#opened;
+  async #subscribeAtServer(channels: readonly string[]): Promise<void> {
     try {
       await this.#transport.subscribe(channels);
     } catch (cause) {
@@ -342,19 +349,8 @@ export class EventBus {
     }
   }
 
-  #unregister(sub: EventSubscription): void {
-    const emptied = this.#registry.remove(sub, sub.channels);
-    if (emptied.length === 0 || this.#closing !== undefined) return;
-    this.#sendBatch();
-    // A failed UNSUBSCRIBE is harmless: messages of a channel without subscribers are ignored,
-    // and the transport does not re-subscribe it after a reconnect. Before the transport is
-    // open, wait for it: the SUBSCRIBE of these channels is waiting too, and must go first.
-    const unsubscribe = (): Promise<void> => this.#transport.unsubscribe(emptied);
-    (this.#isOpen ? unsubscribe() : this.#opened.then(unsubscribe)).catch(() => {});
-  }
-
   #receive(channel: string, data: string): void {
-    const entry = this.#registry.get(channel);
+    const entry = this.#planner.get(channel);
     if (entry === undefined) return;
     const result = tryDecodeEvent(data);
     if (!result.ok) {
@@ -392,11 +388,8 @@ export class EventBus {
   }
 }
 
-/** What a subscription waits on: nothing, one confirmation (shared, not copied), or several. */
-function readiness(confirmations: readonly Promise<void>[]): Promise<void> {
-  if (confirmations.length === 0) return READY;
-  if (confirmations.length === 1) return confirmations[0] as Promise<void>;
-  return Promise.all(confirmations).then(noop);
+function isNonEmpty<T>(items: readonly T[]): items is [T, ...T[]] {
+  return items.length > 0;
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -95,15 +95,19 @@ export const WireEventSchema = z.object({
   payload: z.record(z.string(), z.json(), { error: "must be a JSON object" }),
 });
 
-/** An event as code handles it; see {@link EventSchema}. */
+/**
+ * An event as code handles it; see {@link EventSchema}. Read-only through and
+ * through (the payload too): the bus hands one object to every subscriber, so
+ * one that changed it would change what all the others see.
+ */
 export interface Event {
-  id: string;
-  type: EventType;
-  timestamp: Date;
-  project_id: string;
-  actor_id: string | null;
-  actor_type: ActorType;
-  payload: JsonObject;
+  readonly id: string;
+  readonly type: EventType;
+  readonly timestamp: Date;
+  readonly project_id: string;
+  readonly actor_id: string | null;
+  readonly actor_type: ActorType;
+  readonly payload: JsonObject;
 }
 
 /** What {@link createEvent} needs: `id`, `timestamp`, `actor_id` and `payload` may be left out. */

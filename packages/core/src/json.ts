@@ -1,9 +1,9 @@
-/** A value JSON can carry unchanged: what an event's payload may hold. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** A value JSON can carry unchanged: what an event's payload may hold. Read-only. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject;
 
-/** A JSON object: the shape of an event's `payload`. */
+/** A JSON object: the shape of an event's `payload`. Read-only, at every depth. */
 export interface JsonObject {
-  [key: string]: JsonValue;
+  readonly [key: string]: JsonValue;
 }
 
 /** True for a non-null, non-array object (what `JSON.parse` gives for `{...}`). */

@@ -30,13 +30,6 @@ export class FifoQueue<T> {
     return item;
   }
 
-  /** Empties the queue and releases its storage. */
-  clear(): void {
-    this.#slots = new Array(4);
-    this.#head = 0;
-    this.#length = 0;
-  }
-
   #grow(): void {
     const grown: (T | undefined)[] = new Array(this.#slots.length * 2);
     for (let i = 0; i < this.#length; i++) {

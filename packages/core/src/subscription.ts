@@ -79,17 +79,21 @@ interface Waiter {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-const READY: Promise<void> = Promise.resolve();
+const NO_CHANNELS: readonly string[] = Object.freeze([]);
 
 /**
  * What the subscriptions of one bus with the same settings share: the
- * settings, the bus's counters and how to leave the bus. The bus builds one
- * for all subscriptions with default options, so each costs one field.
+ * settings, the bus's counters, and how to join and leave the bus. The bus
+ * builds one for all subscriptions with default options, so each costs one
+ * field.
  */
 export interface SubscriptionShared {
   readonly bufferSize: number;
   readonly overflow: OverflowPolicy;
   readonly counters: DeliveryCounters;
+  /** Registers a new subscription; returns what its `ready` is (see {@link Subscription.ready}). */
+  readonly attach: (sub: EventSubscription, channels: readonly string[]) => Promise<void>;
+  /** Unregisters a subscription that ended; called once. */
   readonly detach: (sub: EventSubscription) => void;
 }
 
@@ -106,28 +110,47 @@ interface Extras {
 
 /**
  * The bus's implementation of {@link Subscription}. A bus may hold 100,000,
- * mostly idle, so each is six fields: what only some use (the buffer, the
+ * mostly idle, so each is seven fields, a size the subscription benchmark
+ * holds it to (`docs/performance.md`): what only some use (the buffer, the
  * waiting `next()` calls, the end state, the `closed` promise, the abort
- * listener, the drop count) is allocated on first use, and what all of a
- * bus's subscriptions have in common is one shared object.
+ * listener, the drop count) is allocated on first use, what all of a bus's
+ * subscriptions have in common is one shared object, and the one channel most
+ * have is held without an array of its own.
+ *
+ * It joins its bus when built (which gives it its `ready`) and leaves it once
+ * when it ends, whichever way it ends.
  */
 export class EventSubscription implements Subscription {
-  /** One channel as itself, several as an array: most subscriptions have one. */
-  readonly #channels: string | readonly string[];
-  ready: Promise<void> = READY;
+  readonly ready: Promise<void>;
+  /** The first channel, then the others: most subscriptions have one, and no array. */
+  readonly #channel: string;
+  readonly #otherChannels: readonly string[];
   #queue: FifoQueue<Event> | undefined;
   #waiters: Waiter[] | undefined;
   readonly #shared: SubscriptionShared;
   #extras: Extras | undefined;
 
-  constructor(channels: readonly string[], shared: SubscriptionShared) {
-    this.#channels = channels.length === 1 ? (channels[0] as string) : channels;
+  /**
+   * Joins the bus through `shared.attach`. If the server's confirmation fails,
+   * the subscription ends with its error; if `signal` aborts (or has), it
+   * unsubscribes.
+   * @param channels - at least one, distinct, already checked.
+   */
+  constructor(
+    channels: readonly [string, ...string[]],
+    shared: SubscriptionShared,
+    signal?: AbortSignal,
+  ) {
+    this.#channel = channels[0];
+    this.#otherChannels = channels.length === 1 ? NO_CHANNELS : channels.slice(1);
     this.#shared = shared;
+    this.ready = shared.attach(this, channels);
+    this.ready.catch((error: Error) => this.#finish(error));
+    if (signal !== undefined) this.#unsubscribeOnAbort(signal);
   }
 
   get channels(): readonly string[] {
-    const channels = this.#channels;
-    return typeof channels === "string" ? [channels] : channels;
+    return [this.#channel, ...this.#otherChannels];
   }
 
   get closed(): Promise<Error | undefined> {
@@ -152,24 +175,6 @@ export class EventSubscription implements Subscription {
 
   get pending(): number {
     return this.#queue?.length ?? 0;
-  }
-
-  /** Takes the server's confirmation; if it fails, the subscription ends with its error. */
-  track(confirmation: Promise<void>): void {
-    this.ready = confirmation;
-    confirmation.catch((error: Error) => this.#finish(error, false));
-  }
-
-  /** Ends the subscription when `signal` aborts (at once if it already has). */
-  watch(signal: AbortSignal | undefined): void {
-    if (signal === undefined) return;
-    if (signal.aborted) {
-      this.unsubscribe();
-      return;
-    }
-    const listener = (): void => this.unsubscribe();
-    this.#ensureExtras().abort = { signal, listener };
-    signal.addEventListener("abort", listener, { once: true });
   }
 
   /** Hands one event to the consumer or its buffer, applying the overflow policy. */
@@ -200,14 +205,14 @@ export class EventSubscription implements Subscription {
         return;
       case "error":
         counters.slowConsumers++;
-        this.#finish(new SlowConsumerError(bufferSize), false);
+        this.#finish(new SlowConsumerError(bufferSize));
         return;
     }
   }
 
   /** Ends the subscription because its bus closed: buffered events are still yielded. */
   end(): void {
-    this.#finish(undefined, false);
+    this.#finish(undefined);
   }
 
   next(): Promise<IteratorResult<Event, undefined>> {
@@ -220,7 +225,8 @@ export class EventSubscription implements Subscription {
   }
 
   unsubscribe(): void {
-    this.#finish(undefined, true);
+    // The consumer is done: what it has not read yet is dropped.
+    if (this.#finish(undefined)) this.#queue = undefined;
   }
 
   async return(): Promise<IteratorReturnResult<undefined>> {
@@ -234,6 +240,17 @@ export class EventSubscription implements Subscription {
 
   [Symbol.asyncIterator](): Subscription {
     return this;
+  }
+
+  /** Unsubscribes when `signal` aborts (at once if it already has). */
+  #unsubscribeOnAbort(signal: AbortSignal): void {
+    if (signal.aborted) {
+      this.unsubscribe();
+      return;
+    }
+    const listener = (): void => this.unsubscribe();
+    this.#ensureExtras().abort = { signal, listener };
+    signal.addEventListener("abort", listener, { once: true });
   }
 
   #ensureExtras(): Extras {
@@ -254,21 +271,26 @@ export class EventSubscription implements Subscription {
     return Promise.reject(end.error);
   }
 
-  #finish(error: Error | undefined, discardBuffered: boolean): void {
+  /**
+   * Ends the subscription with `error` (or none), keeping what it buffered for
+   * the consumer: leaves the bus and settles every waiting `next()` and
+   * `closed`. Returns false if it had already ended.
+   */
+  #finish(error: Error | undefined): boolean {
     const extras = this.#ensureExtras();
-    if (extras.end !== undefined) return;
+    if (extras.end !== undefined) return false;
     extras.end = { error, thrown: false };
     if (extras.abort !== undefined) {
       extras.abort.signal.removeEventListener("abort", extras.abort.listener);
       extras.abort = undefined;
     }
     this.#shared.detach(this);
-    if (discardBuffered) this.#queue = undefined;
     const waiters = this.#waiters;
     this.#waiters = undefined;
     if (waiters !== undefined) {
       for (const waiter of waiters) this.#settled().then(waiter.resolve, waiter.reject);
     }
     extras.closed?.resolve(error);
+    return true;
   }
 }

@@ -4,8 +4,10 @@
  * A transport does not know events, subscribers or validation; the bus does.
  * The bus calls `subscribe` for a channel only when its first local subscriber
  * arrives and `unsubscribe` when the last leaves, so a transport holds at most
- * one server subscription per channel. Every behaviour a user can see is pinned
- * by the conformance suite, run against every transport.
+ * one server subscription per channel; which channels are live is the bus's to
+ * say ({@link TransportSink.liveChannels}), not a copy the transport keeps.
+ * Every behaviour a user can see is pinned by the conformance suite, run
+ * against every transport.
  */
 export interface Transport {
   /**
@@ -32,12 +34,23 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Where a transport delivers what it receives. Its methods never throw. */
+/**
+ * Where a transport delivers what it receives, and asks what it must be
+ * subscribed to. Its methods never throw.
+ */
 export interface TransportSink {
   /** A message arrived on a channel the transport is subscribed to. */
   message(channel: string, data: string): void;
   /** The connection was lost or came back; see {@link TransportConnectionEvent}. */
   connection(event: TransportConnectionEvent): void;
+  /**
+   * The channels the server must have subscribed now: every channel whose
+   * `subscribe` the bus has called and not undone (by `unsubscribe`, or by the
+   * call failing). A transport that replaces a lost connection subscribes
+   * these on the new one, asking again until the server agrees, as channels
+   * may come and go meanwhile.
+   */
+  liveChannels(): readonly string[];
 }
 
 /**

@@ -14,11 +14,11 @@ describe("queue - first in, first out", () => {
     expect(out).toEqual(Array.from({ length: next }, (_, i) => i));
   });
 
-  it("returns undefined when empty and forgets everything on clear", () => {
+  it("returns undefined when empty, and again once drained", () => {
     const queue = new FifoQueue<string>();
     expect(queue.shift()).toBeUndefined();
     for (const item of ["a", "b", "c", "d", "e"]) queue.push(item);
-    queue.clear();
+    for (const item of ["a", "b", "c", "d", "e"]) expect(queue.shift()).toBe(item);
     expect(queue.length).toBe(0);
     expect(queue.shift()).toBeUndefined();
     queue.push("f");

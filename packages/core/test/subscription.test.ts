@@ -8,16 +8,33 @@ import {
 } from "../src/subscription.js";
 import { sampleEvent, within } from "./helpers.js";
 
-function subscription(bufferSize = 3, overflow: OverflowPolicy = "error") {
+interface Setup {
+  readonly bufferSize?: number;
+  readonly overflow?: OverflowPolicy;
+  /** What the bus answers when the subscription joins it: its `ready`. */
+  readonly ready?: Promise<void>;
+  readonly signal?: AbortSignal;
+}
+
+function subscription({ bufferSize = 3, overflow = "error", ready, signal }: Setup = {}) {
   const counters: DeliveryCounters = { delivered: 0, dropped: 0, slowConsumers: 0 };
+  const attached: (readonly string[])[] = [];
   const detached: EventSubscription[] = [];
-  const sub = new EventSubscription(["events:project:x"], {
-    bufferSize,
-    overflow,
-    counters,
-    detach: (s) => detached.push(s),
-  });
-  return { sub, counters, detached };
+  const sub = new EventSubscription(
+    ["events:project:x"],
+    {
+      bufferSize,
+      overflow,
+      counters,
+      attach: (_, channels) => {
+        attached.push(channels);
+        return ready ?? Promise.resolve();
+      },
+      detach: (s) => detached.push(s),
+    },
+    signal,
+  );
+  return { sub, counters, attached, detached };
 }
 
 const events = (count: number) => {
@@ -49,7 +66,7 @@ describe("subscription - delivery", () => {
 
 describe("subscription - overflow", () => {
   it("error: yields the buffered events, then throws SlowConsumerError once, then is done", async () => {
-    const { sub, counters, detached } = subscription(2, "error");
+    const { sub, counters, detached } = subscription({ bufferSize: 2, overflow: "error" });
     const sent = events(3);
     for (const event of sent) sub.deliver(event);
     expect(detached).toEqual([sub]);
@@ -68,7 +85,7 @@ describe("subscription - overflow", () => {
       ["drop-oldest", [2, 3]],
       ["drop-newest", [0, 1]],
     ] as const) {
-      const { sub, counters } = subscription(2, overflow);
+      const { sub, counters } = subscription({ bufferSize: 2, overflow });
       for (const event of events(4)) sub.deliver(event);
       expect(sub.dropped).toBe(2);
       expect(counters.dropped).toBe(2);
@@ -102,11 +119,24 @@ describe("subscription - ending", () => {
     expect(await sub.next()).toEqual({ done: true, value: undefined });
   });
 
+  it("joins its bus once when built, with its channels, and takes its ready from it", async () => {
+    const ready = Promise.resolve();
+    const { sub, attached, detached } = subscription({ ready });
+    expect(attached).toEqual([["events:project:x"]]);
+    expect(sub.ready).toBe(ready);
+    expect(sub.channels).toEqual(["events:project:x"]);
+    expect(detached).toEqual([]);
+  });
+
   it("a failed confirmation rejects ready and ends the iterator with the same error", async () => {
-    const { sub, detached } = subscription();
     const failure = new SubscribeFailedError(["events:project:x"]);
+    let fail: (error: Error) => void = () => {};
+    const ready = new Promise<void>((_, reject) => {
+      fail = reject;
+    });
+    const { sub, detached } = subscription({ ready });
     const waiting = sub.next();
-    sub.track(Promise.reject(failure));
+    fail(failure);
     await expect(sub.ready).rejects.toBe(failure);
     await expect(within(waiting)).rejects.toBe(failure);
     expect(detached).toEqual([sub]);
@@ -114,13 +144,21 @@ describe("subscription - ending", () => {
   });
 
   it("an abort ends the subscription and removes its listener", async () => {
-    const { sub, detached } = subscription();
     const controller = new AbortController();
-    sub.watch(controller.signal);
+    const { sub, detached } = subscription({ signal: controller.signal });
     const waiting = sub.next();
     controller.abort();
     expect(await waiting).toEqual({ done: true, value: undefined });
     expect(detached).toEqual([sub]);
+  });
+
+  it("a signal aborted before subscribing ends it at once, after it joined its bus", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { sub, attached, detached } = subscription({ signal: controller.signal });
+    expect(attached).toHaveLength(1);
+    expect(detached).toEqual([sub]);
+    expect(await sub.next()).toEqual({ done: true, value: undefined });
   });
 
   it("for await leaves through return(), which unsubscribes", async () => {

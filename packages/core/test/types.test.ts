@@ -10,9 +10,11 @@ import {
   createEventBus,
   type Event,
   type EventBus,
+  type EventInput,
   type EventSchema,
   EventType,
   type JsonObject,
+  type JsonValue,
   type Subscription,
   type WireEventSchema,
 } from "../src/index.js";
@@ -39,16 +41,38 @@ describe("types - public API", () => {
 
   it("Event keeps the wire's field names, with a Date timestamp", () => {
     expectTypeOf<Event>().toEqualTypeOf<{
-      id: string;
-      type: EventType;
-      timestamp: Date;
-      project_id: string;
-      actor_id: string | null;
-      actor_type: ActorType;
-      payload: JsonObject;
+      readonly id: string;
+      readonly type: EventType;
+      readonly timestamp: Date;
+      readonly project_id: string;
+      readonly actor_id: string | null;
+      readonly actor_type: ActorType;
+      readonly payload: JsonObject;
     }>();
-    expectTypeOf<z.output<typeof EventSchema>>().toEqualTypeOf<Event>();
+    // What the schema parses is an Event, read-only.
+    expectTypeOf<Readonly<z.output<typeof EventSchema>>>().toEqualTypeOf<Event>();
     expectTypeOf<z.output<typeof WireEventSchema>>().toMatchObjectType<{ timestamp: string }>();
+  });
+
+  it("Event is read-only at every depth, its payload too", () => {
+    expectTypeOf<JsonObject>().toEqualTypeOf<{ readonly [key: string]: JsonValue }>();
+    expectTypeOf<JsonValue>().toEqualTypeOf<
+      string | number | boolean | null | readonly JsonValue[] | JsonObject
+    >();
+    // Only type-checked: each assignment is refused by the compiler.
+    const mutations = (event: Event, list: readonly JsonValue[], nested: JsonObject) => {
+      // @ts-expect-error -- a field of an event
+      event.type = EventType.ISSUE_CLOSED;
+      // @ts-expect-error -- a key of its payload
+      event.payload.issue_id = "x";
+      // @ts-expect-error -- a key of an object nested in its payload
+      nested.key = 1;
+      // @ts-expect-error -- an array in its payload
+      list.push(1);
+    };
+    expectTypeOf(mutations).returns.toEqualTypeOf<void>();
+    // A received event can be handed to createEvent as it is.
+    expectTypeOf<Event>().toExtend<EventInput>();
   });
 
   it("createEvent needs type, project_id and actor_type", () => {

@@ -75,7 +75,6 @@ export interface MemoryTransportOptions {
  */
 export class MemoryTransport implements Transport {
   readonly #broker: MemoryBroker;
-  readonly #channels = new Set<string>();
   #sink: TransportSink | undefined;
   #closed = false;
 
@@ -94,20 +93,17 @@ export class MemoryTransport implements Transport {
 
   async subscribe(channels: readonly string[]): Promise<void> {
     if (this.#closed || this.#sink === undefined) throw new BusClosedError();
-    for (const channel of channels) this.#channels.add(channel);
     this.#broker.subscribe(this.#sink, channels);
   }
 
   async unsubscribe(channels: readonly string[]): Promise<void> {
     if (this.#sink === undefined) return;
-    for (const channel of channels) this.#channels.delete(channel);
     this.#broker.unsubscribe(this.#sink, channels);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#sink !== undefined) this.#broker.unsubscribe(this.#sink, this.#channels);
-    this.#channels.clear();
+    if (this.#sink !== undefined) this.#broker.unsubscribe(this.#sink, this.#sink.liveChannels());
   }
 }

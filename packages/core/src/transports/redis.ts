@@ -46,6 +46,8 @@ export type RedisTransportOptions = RedisConnectionOptions &
 
 type Client = ReturnType<typeof createClient>;
 
+const noop = (): void => {};
+
 /**
  * The Redis Pub/Sub transport. Each transport holds two connections: a
  * subscriber that does nothing but SUBSCRIBE/UNSUBSCRIBE (and PING), shared by
@@ -70,7 +72,6 @@ type Client = ReturnType<typeof createClient>;
  */
 export class RedisTransport implements Transport {
   readonly #settings: RedisSettings;
-  readonly #live = new Set<string>();
   readonly #publisher: RedisConnection<Client>;
   readonly #subscriber: RedisConnection<Client>;
   #sink: TransportSink | undefined;
@@ -172,7 +173,6 @@ export class RedisTransport implements Transport {
    * @throws {BusClosedError} the transport is closed.
    */
   async subscribe(channels: readonly string[]): Promise<void> {
-    for (const channel of channels) this.#live.add(channel);
     const client = this.#subscriber.client;
     if (client !== undefined) {
       try {
@@ -180,10 +180,7 @@ export class RedisTransport implements Transport {
         return;
       } catch (cause) {
         if (this.#closing !== undefined) throw new BusClosedError();
-        if (cause instanceof ErrorReply) {
-          for (const channel of channels) this.#live.delete(channel);
-          throw new SubscribeFailedError(channels, { cause });
-        }
+        if (cause instanceof ErrorReply) throw new SubscribeFailedError(channels, { cause });
         // The connection was lost: the next one subscribes every live channel, these included.
       }
     }
@@ -193,7 +190,6 @@ export class RedisTransport implements Transport {
 
   /** UNSUBSCRIBEs; a lost connection took the subscription with it, and the next one will not renew it. */
   async unsubscribe(channels: readonly string[]): Promise<void> {
-    for (const channel of channels) this.#live.delete(channel);
     const client = this.#subscriber.client;
     if (client === undefined) return;
     try {
@@ -212,22 +208,21 @@ export class RedisTransport implements Transport {
     this.#closing ??= Promise.all([
       this.#publisher.close(this.#settings.publishTimeoutMs),
       this.#subscriber.close(this.#settings.publishTimeoutMs),
-    ]).then(() => {
-      this.#live.clear();
-    });
+    ]).then(noop);
     return this.#closing;
   }
 
   /**
-   * Brings a new subscriber connection to the live channels: subscribes them
-   * all, then catches up with channels added or removed meanwhile, until the
-   * server's set and the live set agree.
+   * Brings a new subscriber connection to the bus's live channels: subscribes
+   * them all, then catches up with channels added or removed meanwhile, until
+   * the server's set and the live set agree.
    */
   async #resubscribe(client: Client): Promise<void> {
     const onServer = new Set<string>();
     for (;;) {
-      const missing = [...this.#live].filter((channel) => !onServer.has(channel));
-      const extra = [...onServer].filter((channel) => !this.#live.has(channel));
+      const live = new Set(this.#sink?.liveChannels());
+      const missing = [...live].filter((channel) => !onServer.has(channel));
+      const extra = [...onServer].filter((channel) => !live.has(channel));
       if (missing.length === 0 && extra.length === 0) return;
       if (missing.length > 0) {
         await client.subscribe(missing, this.#onMessage);
