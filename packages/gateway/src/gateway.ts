@@ -114,7 +114,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return reply.code(status).send(body);
   });
 
-  const metrics = new GatewayMetrics(bus);
+  const connections = new Connections(app.server);
+  const metrics = new GatewayMetrics(bus, () => connections.size);
   const streams = new OpenStreams(settings.heartbeatMs);
   const guard = new Guard(authenticator);
   registerPublishRoutes(app, bus, guard);
@@ -129,7 +130,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       app.log[level]({ connection: event }, `bus ${event.state}`);
     }),
   ];
-  const connections = new Connections(app.server);
   app.addHook("preClose", async () => {
     streams.endAll("server shutting down");
     connections.drain();
