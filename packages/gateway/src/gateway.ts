@@ -12,6 +12,7 @@ import { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
 import type { AuthKeys } from "./keys.js";
 import { GatewayMetrics } from "./metrics.js";
+import { loggableUrl } from "./request-log.js";
 import { registerConsoleRoutes } from "./routes/console.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerPublishRoutes } from "./routes/publish.js";
@@ -94,7 +95,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       serializers: {
         req: (request) => ({
           method: request.method,
-          url: redactToken(request.url),
+          url: loggableUrl(request),
           remoteAddress: request.ip,
         }),
       },
@@ -109,7 +110,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   });
   app.setNotFoundHandler((request, reply) => {
     const { status, body } = toHttpError(
-      new NotFoundError(`no route for ${request.method} ${redactToken(request.url)}`),
+      new NotFoundError(`no route for ${request.method} ${loggableUrl(request)}`),
     );
     return reply.code(status).send(body);
   });
@@ -167,9 +168,4 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return closing;
     },
   };
-}
-
-/** The URL with an `access_token` query value hidden, for logs. */
-function redactToken(url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/gi, "$1***");
 }
