@@ -3,13 +3,14 @@
  * health and console routes, access control and metrics.
  */
 import { createEventBus, type EventBus } from "@eventbus/core";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { Authenticator } from "./auth.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
 import { Connections } from "./connections.js";
 import { ConfigError, NotFoundError } from "./errors.js";
 import { Guard } from "./guard.js";
-import { toHttpError } from "./http-errors.js";
+import { loopbackHostsOnly } from "./host-check.js";
+import { toHttpError, writeClientError } from "./http-errors.js";
 import type { AuthKeys } from "./keys.js";
 import { GatewayMetrics } from "./metrics.js";
 import { loggableUrl } from "./request-log.js";
@@ -89,6 +90,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const bus = options.bus ?? createEventBus(options.url);
   const app = Fastify({
     bodyLimit: settings.bodyLimit,
+    // Errors met before a route runs get the same `{ error: { code, message } }` body as the rest.
+    clientErrorHandler: writeClientError,
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = toHttpError(error);
+      (reply as FastifyReply).code(status).send(body);
+    },
     logger: {
       level: options.logLevel ?? "info",
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
@@ -103,6 +110,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   });
   // JSON only: without this, Fastify would also accept text/plain bodies.
   app.removeContentTypeParser("text/plain");
+  if (!authenticator.enabled) app.addHook("onRequest", loopbackHostsOnly);
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
     if (status >= 500) request.log.error({ err: error }, body.error.message);

@@ -14,7 +14,7 @@ const HIDDEN = "***";
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 /**
- * The URL of a request as logs show it: its path, then `types=` with the
+ * The URL of a request as logs show it: its path, then `types=` (or `types[]=`) with the
  * event type names it gives (any other text in it as `***`) and
  * `access_token=***` when the query carries a token. Every other query
  * parameter is left out: the gateway ignores them, and a token may be among them.
@@ -33,8 +33,8 @@ export function loggableUrl(request: { readonly url: string; readonly query?: un
   if (typeof query !== "object" || query === null) return path;
   const fields = query as Record<string, unknown>;
   const shown: string[] = [];
-  const types = fields.types;
-  if (types !== undefined) shown.push(`types=${[types].flat().map(typeNames).join(",")}`);
+  const types = [fields.types, fields["types[]"]].flat().filter((value) => value !== undefined);
+  if (types.length > 0) shown.push(`types=${types.map(typeNames).join(",")}`);
   if (fields[TOKEN_QUERY_PARAM] !== undefined) shown.push(`${TOKEN_QUERY_PARAM}=${HIDDEN}`);
   return shown.length === 0 ? path : `${path}?${shown.join("&")}`;
 }

@@ -177,17 +177,36 @@ function at(date: Date, task: () => void): () => void {
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
+/** The query parameters that carry the `?types=` filter: `types`, and `types[]` as array-minded clients (axios, qs) write it. */
+const TYPES_PARAMS: ReadonlySet<string> = new Set(["types", "types[]"]);
+
+/** Names that look like the filter but are not it (`type=`, `types[0]=`, `Types=`): refused, not ignored. */
+const TYPES_LOOKALIKE = /^types?(\[.*\])?$/i;
+
 /**
  * The `?types=` filter: event types separated by commas (the parameter may
- * also repeat). `undefined` when absent or empty: every type.
+ * also repeat, or be spelled `types[]`). `undefined` when absent or empty:
+ * every type.
  *
- * @throws {InvalidRequestError} naming an unknown type.
+ * @throws {InvalidRequestError} naming an unknown type, or a parameter that
+ * looks like the filter but is not it (a stream that ignored it would carry
+ * every type).
  */
 function typesOf(query: unknown): ReadonlySet<EventType> | undefined {
-  const raw = (query as Record<string, string | string[] | undefined> | undefined)?.types;
-  if (raw === undefined) return undefined;
-  const names = [raw]
-    .flat()
+  const fields = (query ?? {}) as Record<string, string | string[] | undefined>;
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (TYPES_PARAMS.has(name)) {
+      if (value !== undefined) values.push(...[value].flat());
+    } else if (TYPES_LOOKALIKE.test(name)) {
+      throw invalidParameter(
+        "query",
+        name,
+        `unknown query parameter; filter with types=a,b (or repeat types=)`,
+      );
+    }
+  }
+  const names = values
     .flatMap((value) => value.split(","))
     .map((name) => name.trim())
     .filter((name) => name !== "");
