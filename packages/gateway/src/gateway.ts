@@ -3,11 +3,12 @@
  * health and console routes, access control and metrics.
  */
 import { createEventBus, type EventBus } from "@eventbus/core";
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import { Authenticator } from "./auth.js";
+import { formatBusStatus } from "./bus-status.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
 import { Connections } from "./connections.js";
-import { ConfigError, NotFoundError } from "./errors.js";
+import { ConfigError, NotFoundError, NotReadyError } from "./errors.js";
 import { Guard } from "./guard.js";
 import { loopbackHostsOnly } from "./host-check.js";
 import { toHttpError, writeClientError } from "./http-errors.js";
@@ -113,7 +114,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   if (!authenticator.enabled) app.addHook("onRequest", loopbackHostsOnly);
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
-    if (status >= 500) request.log.error({ err: error }, body.error.message);
+    logRefusal(request.log, error, status);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -137,6 +138,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bus.on("connection", (event) => {
       const level = event.state === "disconnected" ? "warn" : "info";
       app.log[level]({ connection: event }, `bus ${event.state}`);
+      streams.broadcast(formatBusStatus(event));
     }),
   ];
   app.addHook("preClose", async () => {
@@ -176,4 +178,19 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return closing;
     },
   };
+}
+
+/**
+ * What the log hears of a refused request: the unexpected (500) with its stack;
+ * a bus failure (503) as one line with the detail the client was not told; a
+ * refusal because the bus is down (`NotReadyError`: `/readyz`, a new stream)
+ * nothing, as the bus's `disconnected` and `reconnected` are logged once each.
+ * Client errors (4xx) are the client's business.
+ */
+function logRefusal(log: FastifyBaseLogger, error: unknown, status: number): void {
+  if (status === 500) log.error({ err: error }, "internal error");
+  else if (status === 503 && !(error instanceof NotReadyError)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    log.warn({ code: (error as { code?: unknown }).code, detail }, "the bus failed a request");
+  }
 }
