@@ -55,7 +55,7 @@ export async function openBus(
       }
       // Attempts 1, 2, 4, 8...: a Redis down for hours fills no log.
       if ((attempt & (attempt - 1)) === 0) {
-        const reason = error.cause instanceof Error ? error.cause.message : error.message;
+        const reason = error.cause instanceof Error ? error.cause.message : "no answer";
         options.log.warn(
           { bus: where, attempt, reason },
           attempt === 1
