@@ -252,6 +252,19 @@ export class EventBus {
   }
 
   /**
+   * Settles once the transport has opened: resolves when it connected, rejects
+   * with what stopped it (`NotConnectedError` when the server did not answer
+   * within the transport's bound, `ConnectionRejectedError` when it refused the
+   * connection, `BusClosedError` when the bus was closed first). A bus whose
+   * opening failed stays failed. `publish` and `subscribe` wait for it by
+   * themselves; a process that is useless without its bus (a gateway) awaits it
+   * to fail fast or to retry with a new bus.
+   */
+  get ready(): Promise<void> {
+    return this.#opened;
+  }
+
+  /**
    * True while the transport is connected: it has opened, is not between a
    * `disconnected` and a `reconnected` report, and the bus is not closed. What a
    * readiness probe reports.

@@ -284,6 +284,7 @@ describe("redis faults - no server at start", () => {
       expect(error).toBeInstanceOf(NotConnectedError);
       expect((error as Error).message).toMatch(/connecting waited 300 ms.*ECONNREFUSED/);
       expect(await sub.closed).toBe(error);
+      await expect(bus.ready).rejects.toBe(error);
       await expect(bus.publish(channel, sampleEvent(projectId))).rejects.toBe(error);
       expect(events).toEqual([]);
     } finally {

@@ -55,6 +55,7 @@ async function expectRefusal(url: string): Promise<ConnectionRejectedError> {
     const sub = bus.subscribe([channel]);
     const error = await within(sub.ready, 10_000, "ready").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConnectionRejectedError);
+    await expect(bus.ready).rejects.toBe(error);
     await expect(bus.publish(channel, sampleEvent(projectId))).rejects.toBe(error);
     return error as ConnectionRejectedError;
   } finally {
@@ -289,6 +290,10 @@ describe("redis - credentials and databases", () => {
   const roundTrip = (url: string) => expectRoundTrip(createEventBus(url, { redis: FAST_REDIS }));
 
   it("credentials - a password in the URL is used", async () => {
+    const bus = createEventBus(server.url, { redis: FAST_REDIS });
+    await bus.ready;
+    expect(bus.connected).toBe(true);
+    await bus.close();
     await roundTrip(server.url);
     await roundTrip(server.url.replace("redis://:", "redis://default:"));
   });

@@ -64,10 +64,35 @@ function cookie(header: string | undefined, name: string): string | undefined {
   return undefined;
 }
 
+/** The latest time a claim may name: 9999-12-31T23:59:59Z, in seconds. */
+const LATEST_SECONDS = 253_402_300_799;
+
+/** The claims that name a time, in seconds since 1970. */
+const TIME_CLAIMS = ["exp", "nbf", "iat"] as const;
+
+/**
+ * Refuses a time claim no `Date` can hold or no issuer means (`exp` of 1e308
+ * would make an invalid expiry, and a stream's timer fire at once, forever).
+ * jose has already checked that each is a number, and `exp` and `nbf` against now.
+ *
+ * @throws {UnauthorizedError} naming the claim.
+ */
+function checkTimes(payload: JWTPayload): void {
+  for (const claim of TIME_CLAIMS) {
+    const seconds = payload[claim];
+    if (seconds !== undefined && !(seconds >= 0 && seconds <= LATEST_SECONDS)) {
+      throw new UnauthorizedError(
+        `invalid access token: "${claim}" must be a time from 1970 to 9999, in seconds`,
+      );
+    }
+  }
+}
+
 /**
  * Verifies tokens against the configured keys. A token must be a JWT signed
  * with HS256 and the shared secret, or with the public key's algorithm; it
- * must carry `exp` and may carry `nbf`; its `eventbus` claim is its
+ * must carry `exp` and may carry `nbf` and `iat`, each a time from 1970 to
+ * 9999; its `eventbus` claim is its
  * {@link Grant}.
  */
 export class Authenticator {
@@ -113,6 +138,7 @@ export class Authenticator {
       const reason = cause instanceof errors.JOSEError ? cause.message : "not a valid JWT";
       throw new UnauthorizedError(`invalid access token: ${reason}`, { cause });
     }
+    checkTimes(payload);
     const read = readGrant(payload[GRANT_CLAIM]);
     if ("problem" in read) throw new UnauthorizedError(`invalid access token: ${read.problem}`);
     return new Access(read.grant, new Date((payload.exp ?? 0) * 1000));

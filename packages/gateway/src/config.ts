@@ -28,6 +28,18 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   bodyLimit: 1024 * 1024,
 };
 
+/** The default address: loopback, reachable from this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/** The default port. */
+export const DEFAULT_PORT = 8080;
+
+/**
+ * How long `eventbus serve` waits for Redis to answer before it logs that it
+ * is unreachable and tries again (core's default `connectTimeoutMs`).
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 /** Everything `eventbus serve` runs with. */
 export interface ServeConfig extends GatewaySettings {
   /** The bus: `undefined` for in-memory, else a `redis://` (or `memory://`) URL. */
@@ -36,6 +48,8 @@ export interface ServeConfig extends GatewaySettings {
   readonly port: number;
   readonly auth: AuthKeys;
   readonly logLevel: string;
+  /** How long each attempt to reach Redis at start waits; see {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs: number;
 }
 
 /** How one setting is given: its flag (if it has one) and environment variable. */
@@ -44,6 +58,8 @@ export interface ServeParameter {
   readonly flag?: string;
   readonly env: string;
   readonly description: string;
+  /** The value without flag or variable, as `serve --help` shows it. */
+  readonly default?: string;
 }
 
 /** Every setting of `eventbus serve`, its flag and its environment variable. */
@@ -51,34 +67,57 @@ export const SERVE_PARAMETERS = {
   url: {
     flag: "--url <url>",
     env: "EVENTBUS_URL",
-    description: "bus URL: memory:// (default) or redis://[user:pass@]host:port",
+    description: "bus URL: memory:// or redis://[user:pass@]host:port[/db]",
+    default: "memory://",
   },
-  host: { flag: "--host <host>", env: "EVENTBUS_HOST", description: "address to listen on" },
-  port: { flag: "--port <port>", env: "EVENTBUS_PORT", description: "port to listen on (0: any)" },
+  host: {
+    flag: "--host <host>",
+    env: "EVENTBUS_HOST",
+    description: "address to listen on (loopback only without a JWT key)",
+    default: DEFAULT_HOST,
+  },
+  port: {
+    flag: "--port <port>",
+    env: "EVENTBUS_PORT",
+    description: "port to listen on (0: any)",
+    default: String(DEFAULT_PORT),
+  },
   heartbeatMs: {
     flag: "--heartbeat-ms <ms>",
     env: "EVENTBUS_HEARTBEAT_MS",
     description: "interval of SSE heartbeat comments",
+    default: String(DEFAULT_SETTINGS.heartbeatMs),
   },
   retryMs: {
     flag: "--retry-ms <ms>",
     env: "EVENTBUS_RETRY_MS",
     description: "SSE retry: hint sent to clients",
+    default: String(DEFAULT_SETTINGS.retryMs),
   },
   streamBuffer: {
     flag: "--stream-buffer <events>",
     env: "EVENTBUS_STREAM_BUFFER",
     description: "events buffered per stream before a slow client is cut off",
+    default: String(DEFAULT_SETTINGS.streamBuffer),
   },
   bodyLimit: {
     flag: "--body-limit <bytes>",
     env: "EVENTBUS_BODY_LIMIT",
     description: "largest request body accepted",
+    default: String(DEFAULT_SETTINGS.bodyLimit),
   },
   logLevel: {
     flag: "--log-level <level>",
     env: "EVENTBUS_LOG_LEVEL",
     description: "fatal, error, warn, info, debug, trace or silent",
+    default: "info",
+  },
+  connectTimeoutMs: {
+    flag: "--connect-timeout-ms <ms>",
+    env: "EVENTBUS_CONNECT_TIMEOUT_MS",
+    description:
+      "how long each attempt to reach Redis at start waits before it is logged and retried",
+    default: String(DEFAULT_CONNECT_TIMEOUT_MS),
   },
   jwtSecret: {
     env: "EVENTBUS_JWT_SECRET",
@@ -97,12 +136,6 @@ export type ServeFlags = { readonly [K in keyof typeof SERVE_PARAMETERS]?: strin
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
-
-/** The default address: loopback, reachable from this machine only. */
-export const DEFAULT_HOST = "127.0.0.1";
-
-/** The default port. */
-export const DEFAULT_PORT = 8080;
 
 /**
  * Resolves the serve configuration: each setting from its flag, else its
@@ -150,6 +183,7 @@ export function resolveServeConfig(
     streamBuffer: integer("streamBuffer", DEFAULT_SETTINGS.streamBuffer, 1),
     bodyLimit: integer("bodyLimit", DEFAULT_SETTINGS.bodyLimit, 1),
     logLevel,
+    connectTimeoutMs: integer("connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT_MS, 1),
     auth: {
       secret: raw("jwtSecret"),
       publicKey: keyFile === undefined ? undefined : readKeyFile(keyFile),

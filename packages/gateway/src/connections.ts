@@ -8,7 +8,12 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 
-/** Counts requests in flight per socket; see the module comment. */
+/**
+ * Counts requests in flight per open socket; see the module comment. A socket
+ * is tracked from its `connection` to its `close` and never after: a response
+ * that closes after its socket (every SSE stream does) finds it gone and
+ * leaves it gone.
+ */
 export class Connections {
   readonly #inFlight = new Map<Socket, number>();
   #draining = false;
@@ -20,13 +25,22 @@ export class Connections {
     });
     server.on("request", (request, response) => {
       const socket: Socket = request.socket;
-      this.#inFlight.set(socket, (this.#inFlight.get(socket) ?? 0) + 1);
+      const before = this.#inFlight.get(socket);
+      if (before === undefined) return;
+      this.#inFlight.set(socket, before + 1);
       response.once("close", () => {
-        const left = (this.#inFlight.get(socket) ?? 1) - 1;
+        const left = (this.#inFlight.get(socket) ?? 0) - 1;
+        // The socket closed first: it is no longer ours to count.
+        if (left < 0) return;
         this.#inFlight.set(socket, left);
         if (this.#draining && left === 0) socket.destroy();
       });
     });
+  }
+
+  /** How many sockets are open (what `eventbus_http_connections` reports). */
+  get size(): number {
+    return this.#inFlight.size;
   }
 
   /**

@@ -12,6 +12,11 @@ export const GatewayErrorCode = {
   TOKEN_EXPIRED: "GATEWAY_TOKEN_EXPIRED",
   FORBIDDEN: "GATEWAY_FORBIDDEN",
   INVALID_REQUEST: "GATEWAY_INVALID_REQUEST",
+  MALFORMED_REQUEST: "GATEWAY_MALFORMED_REQUEST",
+  URI_TOO_LONG: "GATEWAY_URI_TOO_LONG",
+  HEADERS_TOO_LARGE: "GATEWAY_HEADERS_TOO_LARGE",
+  REQUEST_TIMEOUT: "GATEWAY_REQUEST_TIMEOUT",
+  HOST_NOT_ALLOWED: "GATEWAY_HOST_NOT_ALLOWED",
   MALFORMED_BODY: "GATEWAY_MALFORMED_BODY",
   BODY_TOO_LARGE: "GATEWAY_BODY_TOO_LARGE",
   UNSUPPORTED_MEDIA_TYPE: "GATEWAY_UNSUPPORTED_MEDIA_TYPE",
@@ -74,6 +79,40 @@ export class InvalidRequestError extends GatewayError {
   }
 }
 
+/** The request is not valid HTTP, or its path is not valid percent-encoding (`/%ZZ`). */
+export class MalformedRequestError extends GatewayError {
+  override readonly name = "MalformedRequestError";
+  readonly code = GatewayErrorCode.MALFORMED_REQUEST;
+}
+
+/** A path segment is longer than any id the gateway serves. */
+export class UriTooLongError extends GatewayError {
+  override readonly name = "UriTooLongError";
+  readonly code = GatewayErrorCode.URI_TOO_LONG;
+}
+
+/** The request line and headers are over Node's header size limit. */
+export class HeadersTooLargeError extends GatewayError {
+  override readonly name = "HeadersTooLargeError";
+  readonly code = GatewayErrorCode.HEADERS_TOO_LARGE;
+}
+
+/** The client did not send its whole request in time. */
+export class RequestTimeoutError extends GatewayError {
+  override readonly name = "RequestTimeoutError";
+  readonly code = GatewayErrorCode.REQUEST_TIMEOUT;
+}
+
+/**
+ * With access control off, a `Host` header that is not a loopback name: the
+ * request may come from a web page whose name was pointed at this machine
+ * (DNS rebinding), so it is refused.
+ */
+export class HostNotAllowedError extends GatewayError {
+  override readonly name = "HostNotAllowedError";
+  readonly code = GatewayErrorCode.HOST_NOT_ALLOWED;
+}
+
 /** The body says it is JSON but does not parse as JSON, or is empty. */
 export class MalformedBodyError extends GatewayError {
   override readonly name = "MalformedBodyError";
@@ -86,7 +125,7 @@ export class BodyTooLargeError extends GatewayError {
   readonly code = GatewayErrorCode.BODY_TOO_LARGE;
 }
 
-/** The body is not `application/json`. */
+/** The body is not `application/json` in UTF-8, or a request to publish has no `Content-Type`. */
 export class UnsupportedMediaTypeError extends GatewayError {
   override readonly name = "UnsupportedMediaTypeError";
   readonly code = GatewayErrorCode.UNSUPPORTED_MEDIA_TYPE;

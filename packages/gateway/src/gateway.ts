@@ -3,15 +3,18 @@
  * health and console routes, access control and metrics.
  */
 import { createEventBus, type EventBus } from "@eventbus/core";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import { Authenticator } from "./auth.js";
+import { formatBusStatus } from "./bus-status.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
 import { Connections } from "./connections.js";
-import { ConfigError, NotFoundError } from "./errors.js";
+import { ConfigError, NotFoundError, NotReadyError } from "./errors.js";
 import { Guard } from "./guard.js";
-import { toHttpError } from "./http-errors.js";
+import { loopbackHostsOnly } from "./host-check.js";
+import { toHttpError, writeClientError } from "./http-errors.js";
 import type { AuthKeys } from "./keys.js";
 import { GatewayMetrics } from "./metrics.js";
+import { loggableUrl } from "./request-log.js";
 import { registerConsoleRoutes } from "./routes/console.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerPublishRoutes } from "./routes/publish.js";
@@ -88,13 +91,19 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const bus = options.bus ?? createEventBus(options.url);
   const app = Fastify({
     bodyLimit: settings.bodyLimit,
+    // Errors met before a route runs get the same `{ error: { code, message } }` body as the rest.
+    clientErrorHandler: writeClientError,
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = toHttpError(error);
+      (reply as FastifyReply).code(status).send(body);
+    },
     logger: {
       level: options.logLevel ?? "info",
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
       serializers: {
         req: (request) => ({
           method: request.method,
-          url: redactToken(request.url),
+          url: loggableUrl(request),
           remoteAddress: request.ip,
         }),
       },
@@ -102,19 +111,21 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   });
   // JSON only: without this, Fastify would also accept text/plain bodies.
   app.removeContentTypeParser("text/plain");
+  if (!authenticator.enabled) app.addHook("onRequest", loopbackHostsOnly);
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
-    if (status >= 500) request.log.error({ err: error }, body.error.message);
+    logRefusal(request.log, error, status);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const { status, body } = toHttpError(
-      new NotFoundError(`no route for ${request.method} ${redactToken(request.url)}`),
+      new NotFoundError(`no route for ${request.method} ${loggableUrl(request)}`),
     );
     return reply.code(status).send(body);
   });
 
-  const metrics = new GatewayMetrics(bus);
+  const connections = new Connections(app.server);
+  const metrics = new GatewayMetrics(bus, () => connections.size);
   const streams = new OpenStreams(settings.heartbeatMs);
   const guard = new Guard(authenticator);
   registerPublishRoutes(app, bus, guard);
@@ -127,9 +138,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bus.on("connection", (event) => {
       const level = event.state === "disconnected" ? "warn" : "info";
       app.log[level]({ connection: event }, `bus ${event.state}`);
+      streams.broadcast(formatBusStatus(event));
     }),
   ];
-  const connections = new Connections(app.server);
   app.addHook("preClose", async () => {
     streams.endAll("server shutting down");
     connections.drain();
@@ -169,7 +180,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
 }
 
-/** The URL with an `access_token` query value hidden, for logs. */
-function redactToken(url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/gi, "$1***");
+/**
+ * What the log hears of a refused request: the unexpected (500) with its stack;
+ * a bus failure (503) as one line with the detail the client was not told; a
+ * refusal because the bus is down (`NotReadyError`: `/readyz`, a new stream)
+ * nothing, as the bus's `disconnected` and `reconnected` are logged once each.
+ * Client errors (4xx) are the client's business.
+ */
+function logRefusal(log: FastifyBaseLogger, error: unknown, status: number): void {
+  if (status === 500) log.error({ err: error }, "internal error");
+  else if (status === 503 && !(error instanceof NotReadyError)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    log.warn({ code: (error as { code?: unknown }).code, detail }, "the bus failed a request");
+  }
 }

@@ -18,7 +18,11 @@ export class GatewayMetrics {
   /** Events buffered for a stream that was cut off as a slow consumer, so never sent. */
   readonly eventsDropped: Counter;
 
-  constructor(bus: EventBus) {
+  /**
+   * @param bus - the bus whose counters are read at scrape time.
+   * @param openSockets - how many HTTP sockets the server holds now.
+   */
+  constructor(bus: EventBus, openSockets: () => number) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.openStreams = new Gauge({
@@ -74,6 +78,14 @@ export class GatewayMetrics {
       "Times the bus reconnected and re-subscribed every channel",
       (s) => s.reconnects,
     );
+    new Gauge({
+      name: "eventbus_http_connections",
+      help: "HTTP sockets the gateway holds open (streams, keep-alive and idle sockets)",
+      registers,
+      collect() {
+        this.set(openSockets());
+      },
+    });
     new Gauge({
       name: "eventbus_bus_channels",
       help: "Channels subscribed at the server: one per followed project or agent, however many streams follow it",

@@ -35,6 +35,15 @@ export class OpenStreams {
     });
   }
 
+  /**
+   * Writes one formatted message to every open stream, even one whose socket
+   * is backed up: a note such as the bus's disconnection must not be skipped,
+   * and it is one small message per change, not a flow.
+   */
+  broadcast(formatted: string): void {
+    for (const stream of this.#streams) stream.send(formatted);
+  }
+
   /** Ends every open stream cleanly with `comment` (clients may reconnect elsewhere), for shutdown. */
   endAll(comment: string): void {
     for (const stream of this.#streams) stream.end(comment);

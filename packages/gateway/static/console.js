@@ -4,6 +4,8 @@
 
 const MAX_ROWS = 500;
 const MAX_WAITING = 1000;
+// How long to wait before asking again when the gateway is not connected to its bus (503).
+const NOT_READY_RETRY_MS = 2000;
 
 const root = document.documentElement;
 const accessControl = root.dataset.accessControl === "on";
@@ -35,6 +37,10 @@ let projectId;
 let paused = false;
 let waiting = [];
 let missed = 0;
+// While the gateway's bus is down: when it went down (an ISO time). After it came back: the gap's length.
+let busDownSince;
+let lastGapMs;
+let retryTimer;
 
 function setStatus(state, text) {
   ui.status.dataset.state = state;
@@ -96,6 +102,25 @@ function updateCount() {
   ui.count.textContent = parts.join(" · ");
 }
 
+// The status line of an open stream: live or paused, and whether events may have been lost.
+function showStreamStatus() {
+  if (busDownSince !== undefined) {
+    setStatus(
+      "warning",
+      `Bus disconnected since ${timeOf(busDownSince)}: project ${projectId}; events published until it is back may be lost`,
+    );
+    return;
+  }
+  const gap =
+    lastGapMs === undefined
+      ? ""
+      : ` (the bus was down ${(lastGapMs / 1000).toFixed(1)} s; events published then may have been lost)`;
+  setStatus(
+    paused ? "paused" : "live",
+    `${paused ? "Paused" : "Live"}: project ${projectId}${gap}`,
+  );
+}
+
 function receive(message) {
   const event = JSON.parse(message.data);
   if (!paused) {
@@ -121,27 +146,38 @@ async function explainRefusal(url) {
   const controller = new AbortController();
   try {
     const response = await fetch(url, { signal: controller.signal });
-    if (response.ok) return "the stream closed; reconnect with Follow";
+    if (response.ok) return { text: "the stream closed; reconnect with Follow" };
     const body = await response.json();
-    return `${body.error.code}: ${body.error.message}`;
+    return { code: body.error.code, text: `${body.error.code}: ${body.error.message}` };
   } catch {
-    return "the gateway cannot be reached";
+    return { text: "the gateway cannot be reached" };
   } finally {
     controller.abort();
   }
 }
 
-function follow() {
+function follow(project = ui.project.value.trim().toLowerCase()) {
   source?.close();
-  projectId = ui.project.value.trim().toLowerCase();
+  clearTimeout(retryTimer);
+  projectId = project;
+  busDownSince = undefined;
+  lastGapMs = undefined;
   const url = streamUrl();
   setStatus("connecting", `Connecting to project ${projectId}…`);
   const stream = new EventSource(url);
   source = stream;
-  stream.addEventListener("open", () => {
-    setStatus(paused ? "paused" : "live", `${paused ? "Paused" : "Live"}: project ${projectId}`);
-  });
+  stream.addEventListener("open", showStreamStatus);
   for (const type of eventTypes) stream.addEventListener(type, receive);
+  // The gateway tells open streams when its bus goes down and when it is back.
+  stream.addEventListener("disconnected", (message) => {
+    busDownSince = JSON.parse(message.data).at;
+    showStreamStatus();
+  });
+  stream.addEventListener("reconnected", (message) => {
+    busDownSince = undefined;
+    lastGapMs = JSON.parse(message.data).downtime_ms;
+    showStreamStatus();
+  });
   stream.addEventListener("error", async (event) => {
     if (stream !== source) return;
     if (event instanceof MessageEvent) {
@@ -156,7 +192,16 @@ function follow() {
       return;
     }
     const reason = await explainRefusal(url);
-    if (stream === source) setStatus("error", `Not following: ${reason}`);
+    if (stream !== source) return;
+    if (reason.code === "GATEWAY_NOT_READY") {
+      // The gateway is up but its bus is not: it refuses new streams until the bus is back.
+      setStatus("warning", `Waiting for the gateway's bus (${reason.text}); trying again…`);
+      retryTimer = setTimeout(() => {
+        if (stream === source) follow(projectId);
+      }, NOT_READY_RETRY_MS);
+      return;
+    }
+    setStatus("error", `Not following: ${reason.text}`);
   });
 }
 
@@ -169,9 +214,7 @@ function togglePause() {
     waiting = [];
     missed = 0;
   }
-  if (source && source.readyState === EventSource.OPEN) {
-    setStatus(paused ? "paused" : "live", `${paused ? "Paused" : "Live"}: project ${projectId}`);
-  }
+  if (source && source.readyState === EventSource.OPEN) showStreamStatus();
   updateCount();
 }
 

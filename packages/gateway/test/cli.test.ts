@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { decodeEvent } from "@eventbus/core";
 import { describe, expect, it } from "vitest";
 import { Authenticator } from "../src/index.js";
@@ -170,6 +172,64 @@ describe("cli - help and bad input", () => {
       const [args, message] = cases[index] ?? [[], /./];
       expect(result.code, args.join(" ")).toBe(1);
       expect(result.stderr, args.join(" ")).toMatch(message);
+    }
+  });
+});
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+function deadPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        resolve(typeof address === "object" && address !== null ? address.port : 0),
+      );
+    });
+  });
+}
+
+describe("cli - the small things a careful user meets", () => {
+  it("cli - --version prints the package's version", async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const result = await runCli([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe(version);
+    }
+  });
+
+  it("cli - serve --help shows each setting's default", async () => {
+    const { stdout } = await runCli(["serve", "--help"]);
+    const flat = stdout.replace(/\s+/g, " ");
+    for (const shown of [
+      "EVENTBUS_URL, default: memory://",
+      "EVENTBUS_HOST, default: 127.0.0.1",
+      "EVENTBUS_PORT, default: 8080",
+      "EVENTBUS_HEARTBEAT_MS, default: 15000",
+      "EVENTBUS_RETRY_MS, default: 3000",
+      "EVENTBUS_STREAM_BUFFER, default: 1000",
+      "EVENTBUS_BODY_LIMIT, default: 1048576",
+      "EVENTBUS_LOG_LEVEL, default: info",
+      "EVENTBUS_CONNECT_TIMEOUT_MS, default: 10000",
+    ]) {
+      expect(flat).toContain(shown);
+    }
+  });
+
+  it("cli - publish and tail against a gateway that is not running say where and what to check", async () => {
+    const url = `http://127.0.0.1:${await deadPort()}`;
+    const project = uuid();
+    const results = await Promise.all([
+      runCli(["publish", "--project", project, "--type", "issue.created", "--url", url]),
+      runCli(["tail", "--project", project, "--url", url]),
+    ]);
+    for (const result of results) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `eventbus: cannot reach the gateway at ${url} (ECONNREFUSED): is the gateway running? (eventbus serve)\n`,
+      );
     }
   });
 });

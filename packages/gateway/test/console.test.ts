@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createEventBus } from "@eventbus/core";
+import { startRedisServer } from "@eventbus/test-redis";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
 /** Debian's chromium package; `.ci/run` installs it. No npm package downloads a browser. */
@@ -119,5 +121,51 @@ describe("console", () => {
     await page.fill("#project", other);
     await page.click("#follow");
     await expect.poll(() => page.textContent("#status")).toContain("GATEWAY_FORBIDDEN");
+  });
+
+  it("console - a Redis outage shows: not Live while the bus is down, Live again with the gap, new follows wait", async () => {
+    const redis = await startRedisServer();
+    onTestFinished(() => redis.stop());
+    const bus = createEventBus(redis.url, {
+      redis: { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, connectTimeoutMs: 2_000 },
+    });
+    onTestFinished(() => bus.close());
+    const { url } = await startGateway({ bus });
+    const project = uuid();
+    const page = await openConsole(url, project);
+    const status = () => page.textContent("#status");
+    const patient = { timeout: 15_000 };
+
+    // The open stream hears the outage: a warning, never green "Live".
+    await redis.kill();
+    await expect.poll(status, patient).toMatch(/^Bus disconnected since \d\d:\d\d:\d\d/);
+    expect(await page.getAttribute("#status", "data-state")).toBe("warning");
+    await redis.restart();
+    await expect
+      .poll(status, patient)
+      .toMatch(
+        /^Live: project \S+ \(the bus was down \d+\.\d s; events published then may have been lost\)$/,
+      );
+    expect(await page.getAttribute("#status", "data-state")).toBe("live");
+
+    // Following anew while the bus is down is refused (503); the page says so and tries again.
+    await redis.kill();
+    await expect.poll(status, patient).toMatch(/^Bus disconnected/);
+    await page.click("#follow");
+    await expect
+      .poll(status, patient)
+      .toMatch(/^Waiting for the gateway's bus \(GATEWAY_NOT_READY/);
+    expect(await page.getAttribute("#status", "data-state")).toBe("warning");
+    await redis.restart();
+    await expect.poll(status, patient).toBe(`Live: project ${project}`);
+
+    // And events flow to it again.
+    const published = await (
+      await postJson(`${url}/v1/projects/${project}/events`, {
+        type: "issue.created",
+        actor_type: "system",
+      })
+    ).json();
+    await page.locator(`tr[data-id="${published.id}"]`).waitFor();
   });
 });

@@ -344,6 +344,7 @@ describe("http - health, readiness, metrics, errors", () => {
       "eventbus_transport_reconnects_total 0",
       "eventbus_transport_disconnects_total 0",
       "eventbus_bus_channels 0",
+      "eventbus_http_connections 0",
       "# TYPE eventbus_sse_open_streams gauge",
       "process_cpu_user_seconds_total",
     ]) {

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
 import { EventSource } from "eventsource";
@@ -178,6 +179,41 @@ export class RawStream {
   finished(): Promise<true> {
     return waitFor("the stream to end", () => this.ended);
   }
+}
+
+/**
+ * Sends `text` as is on a new socket to `url`'s host and port, and resolves
+ * with everything the server wrote back once it closed the connection (or the
+ * client's write side, after `endAfterWrite`, was answered and closed).
+ */
+export function rawExchange(url: string, text: string, endAfterWrite = false): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(received));
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      reject(new Error(`no answer to ${JSON.stringify(text.slice(0, 80))}`));
+    });
+    socket.write(text, () => {
+      if (endAfterWrite) socket.end();
+    });
+    onTestFinished(() => {
+      socket.destroy();
+    });
+  });
+}
+
+/** The status and JSON body of a raw HTTP/1.1 response. */
+export function parseRawResponse(text: string): { status: number; body: unknown } {
+  const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+  return { status: Number(head.split(" ")[1]), body: JSON.parse(body) };
 }
 
 /** The `eventbus` command as npm links it; it runs the built CLI (root `npm test` builds first). */

@@ -3,17 +3,23 @@
  * exits with status 1 and a message naming the option; a refusal by the
  * gateway exits with status 1 and the gateway's code, message and issues.
  */
+import { readFileSync } from "node:fs";
 import { EventBusError } from "@eventbus/core";
 import { Command } from "commander";
 import { GatewayError } from "../errors.js";
 import { publishCommand } from "./publish.js";
-import { RefusedError } from "./remote.js";
+import { RefusedError } from "./remote-errors.js";
 import { serveCommand } from "./serve.js";
 import { tailCommand } from "./tail.js";
 import { tokenCommand } from "./token.js";
 
+const { version } = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as { version: string };
+
 const program = new Command("eventbus")
   .description("EventBus: publish and follow project and agent events; run the HTTP/SSE gateway")
+  .version(version, "-V, --version", "print the version of @eventbus/gateway")
   .showHelpAfterError("(add --help for usage)");
 for (const add of [serveCommand, tailCommand, publishCommand, tokenCommand]) add(program);
 

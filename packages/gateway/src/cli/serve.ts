@@ -1,16 +1,23 @@
 /** `eventbus serve`: runs the gateway until SIGTERM or SIGINT, then shuts it down gracefully. */
 import type { Command } from "commander";
-import { resolveServeConfig, SERVE_PARAMETERS, type ServeFlags } from "../config.js";
-import { createGateway } from "../gateway.js";
+import {
+  resolveServeConfig,
+  SERVE_PARAMETERS,
+  type ServeFlags,
+  type ServeParameter,
+} from "../config.js";
+import { openBus } from "./open-bus.js";
 
 /** Adds the `serve` command to `program`, with one flag per setting that has one. */
 export function serveCommand(program: Command): void {
   const command = program
     .command("serve")
     .description("run the gateway: HTTP publish, SSE streams, metrics and the web console");
-  for (const parameter of Object.values(SERVE_PARAMETERS)) {
-    if ("flag" in parameter)
-      command.option(parameter.flag, `${parameter.description} (env ${parameter.env})`);
+  const parameters: readonly ServeParameter[] = Object.values(SERVE_PARAMETERS);
+  for (const parameter of parameters) {
+    if (parameter.flag === undefined) continue;
+    const fallback = parameter.default === undefined ? "" : `, default: ${parameter.default}`;
+    command.option(parameter.flag, `${parameter.description} (env ${parameter.env}${fallback})`);
   }
   command.addHelpText(
     "after",
@@ -18,13 +25,39 @@ export function serveCommand(program: Command): void {
   );
   command.action(async (flags: ServeFlags) => {
     const config = resolveServeConfig(flags, process.env);
-    const gateway = createGateway({ ...config, logStream: process.stderr });
-    const url = await gateway.listen({ host: config.host, port: config.port });
-    const bus =
+    // Loaded here, not at the top: tail, publish and token start without Fastify and pino.
+    const [{ createGateway }, { pino }] = await Promise.all([
+      import("../gateway.js"),
+      import("pino"),
+    ]);
+    const stopping = new AbortController();
+    const onSignal = (): void => stopping.abort();
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+    const log = pino({ level: config.logLevel }, process.stderr);
+    const bus = await openBus(config.url, {
+      connectTimeoutMs: config.connectTimeoutMs,
+      log,
+      signal: stopping.signal,
+    });
+    if (bus === undefined) return;
+    const gateway = createGateway({ ...config, bus, logStream: process.stderr });
+    const shutdown = async (): Promise<void> => {
+      process.stdout.write("Shutting down: ending streams, closing the bus\n");
+      await gateway.close();
+      await bus.close();
+    };
+    const url = await gateway
+      .listen({ host: config.host, port: config.port })
+      .catch(async (error: unknown) => {
+        await shutdown();
+        throw error;
+      });
+    const kind =
       config.url === undefined || config.url.startsWith("memory:") ? "in-memory" : "Redis";
     process.stdout.write(
       [
-        `EventBus gateway listening on ${url} (bus: ${bus})`,
+        `EventBus gateway listening on ${url} (bus: ${kind})`,
         `Console: ${url}/`,
         gateway.accessControl
           ? "Access control: on (every /v1 request needs a token)"
@@ -32,14 +65,13 @@ export function serveCommand(program: Command): void {
         "",
       ].join("\n"),
     );
-    const shutdown = (): void => {
-      process.stdout.write("Shutting down: ending streams, closing the bus\n");
-      gateway.close().catch((error: unknown) => {
+    const onStop = (): void => {
+      shutdown().catch((error: unknown) => {
         process.stderr.write(`eventbus: shutdown failed: ${String(error)}\n`);
         process.exitCode = 1;
       });
     };
-    process.once("SIGTERM", shutdown);
-    process.once("SIGINT", shutdown);
+    if (stopping.signal.aborted) onStop();
+    else stopping.signal.addEventListener("abort", onStop, { once: true });
   });
 }

@@ -4,8 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { type EventBus, encodeEvent, parseWireEvent, ValidationError } from "@eventbus/core";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, preParsingAsyncHookHandler } from "fastify";
 import type { Guard } from "../guard.js";
+import { assertJsonUtf8 } from "../media-type.js";
 import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
 
 /**
@@ -13,12 +14,18 @@ import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
  * `id`, `timestamp` and `payload` are filled when absent (a fresh UUID, now,
  * `{}`), and on the project route `project_id` defaults to the path's (a body
  * naming another project is refused by the bus with `EVENTBUS_CHANNEL_MISMATCH`).
- * Answers 202 with the published event in the wire format.
+ * Answers 202 with the published event in the wire format; 415 for a body
+ * that is not UTF-8 JSON or has no `Content-Type`.
  */
 export function registerPublishRoutes(app: FastifyInstance, bus: EventBus, guard: Guard): void {
   const onRequest = guard.hook({ allowQueryAndCookie: false });
+  // After the token (401 comes first), before the body is read.
+  const preParsing: preParsingAsyncHookHandler = async (request, _reply, payload) => {
+    assertJsonUtf8(request.headers["content-type"]);
+    return payload;
+  };
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
-    app.post(EVENTS_ROUTE[kind], { onRequest }, async (request, reply) => {
+    app.post(EVENTS_ROUTE[kind], { onRequest, preParsing }, async (request, reply) => {
       const { address, channel } = targetOf(bus, kind, request.params);
       const access = guard.accessOf(request);
       access.assertPublish(address);

@@ -12,7 +12,7 @@ import {
 } from "@eventbus/core";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { GatewaySettings } from "../config.js";
-import { TokenExpiredError } from "../errors.js";
+import { NotReadyError, TokenExpiredError } from "../errors.js";
 import type { Guard } from "../guard.js";
 import { invalidParameter, toHttpError } from "../http-errors.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -40,7 +40,9 @@ export interface StreamDependencies {
  * subscribes a channel at the server once however many streams follow it. The
  * response starts (200 and the `retry:` hint) only once the subscription is
  * confirmed, so a client that sees it open receives every event published
- * from then on. A stream ends when the client leaves, the token expires
+ * from then on; while the bus is disconnected it is refused with 503
+ * (`GATEWAY_NOT_READY`), and open streams hear of the outage (`event:
+ * disconnected`, then `event: reconnected` with the downtime). A stream ends when the client leaves, the token expires
  * (`event: error`, `GATEWAY_TOKEN_EXPIRED`), the client falls `streamBuffer`
  * events behind (`event: error`, `EVENTBUS_SLOW_CONSUMER`), or the gateway
  * shuts down (a comment, then the end).
@@ -55,6 +57,9 @@ export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependenc
       const access = deps.guard.accessOf(request);
       access.assertRead(address);
       const types = typesOf(request.query);
+      // A stream answers 200 only while the bus can deliver to it.
+      await deps.bus.ready;
+      assertConnected(deps.bus);
       const left = new AbortController();
       reply.raw.once("close", () => left.abort());
       const sub = deps.bus.subscribe([channel], {
@@ -63,6 +68,9 @@ export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependenc
         overflow: "error",
       });
       await sub.ready;
+      // A channel already subscribed is ready at once, even while the bus is down.
+      if (!deps.bus.connected) sub.unsubscribe();
+      assertConnected(deps.bus);
       reply.hijack();
       if (left.signal.aborted) return;
       const stream = new SseStream(reply.raw, {
@@ -160,6 +168,16 @@ class Frames {
   }
 }
 
+/**
+ * @throws {NotReadyError} while the bus's transport is disconnected: a stream
+ * opened then would look live and receive nothing.
+ */
+function assertConnected(bus: EventBus): void {
+  if (!bus.connected) {
+    throw new NotReadyError("the gateway is not connected to the bus; try again later");
+  }
+}
+
 /** Runs `task` at `date` (at once if it has passed); returns a function that cancels it. */
 function at(date: Date, task: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -177,17 +195,36 @@ function at(date: Date, task: () => void): () => void {
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
+/** The query parameters that carry the `?types=` filter: `types`, and `types[]` as array-minded clients (axios, qs) write it. */
+const TYPES_PARAMS: ReadonlySet<string> = new Set(["types", "types[]"]);
+
+/** Names that look like the filter but are not it (`type=`, `types[0]=`, `Types=`): refused, not ignored. */
+const TYPES_LOOKALIKE = /^types?(\[.*\])?$/i;
+
 /**
  * The `?types=` filter: event types separated by commas (the parameter may
- * also repeat). `undefined` when absent or empty: every type.
+ * also repeat, or be spelled `types[]`). `undefined` when absent or empty:
+ * every type.
  *
- * @throws {InvalidRequestError} naming an unknown type.
+ * @throws {InvalidRequestError} naming an unknown type, or a parameter that
+ * looks like the filter but is not it (a stream that ignored it would carry
+ * every type).
  */
 function typesOf(query: unknown): ReadonlySet<EventType> | undefined {
-  const raw = (query as Record<string, string | string[] | undefined> | undefined)?.types;
-  if (raw === undefined) return undefined;
-  const names = [raw]
-    .flat()
+  const fields = (query ?? {}) as Record<string, string | string[] | undefined>;
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (TYPES_PARAMS.has(name)) {
+      if (value !== undefined) values.push(...[value].flat());
+    } else if (TYPES_LOOKALIKE.test(name)) {
+      throw invalidParameter(
+        "query",
+        name,
+        `unknown query parameter; filter with types=a,b (or repeat types=)`,
+      );
+    }
+  }
+  const names = values
     .flatMap((value) => value.split(","))
     .map((name) => name.trim())
     .filter((name) => name !== "");

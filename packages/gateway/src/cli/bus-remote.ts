@@ -1,0 +1,72 @@
+/** `tail` and `publish` straight on a bus (`--url redis://...`), without a gateway. */
+import {
+  createEvent,
+  createEventBus,
+  type Event,
+  type EventBus,
+  type EventType,
+} from "@eventbus/core";
+import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
+
+/**
+ * A bus of the CLI's own. Following reports what the bus reports: its
+ * connection lost and back (the window in which events may have been lost),
+ * and each message on the channel skipped as malformed (such as a timestamp
+ * without an offset), so nothing is skipped without a word.
+ */
+export class BusRemote implements Remote {
+  readonly #bus: EventBus;
+
+  constructor(url: string) {
+    this.#bus = createEventBus(url);
+  }
+
+  async publish(channel: ChannelRef, draft: Draft): Promise<Event> {
+    const event = createEvent({
+      type: draft.type,
+      project_id: draft.projectId,
+      ...draft.actor,
+      payload: draft.payload,
+    });
+    await this.#bus.publish(this.#channel(channel), event);
+    return event;
+  }
+
+  async follow(
+    channel: ChannelRef,
+    types: ReadonlySet<EventType> | undefined,
+    handlers: FollowHandlers,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const stopReporting = [
+      this.#bus.on("malformed", (error) => handlers.onNotice(`skipped a ${error.message}`)),
+      this.#bus.on("connection", (event) =>
+        handlers.onNotice(
+          event.state === "disconnected"
+            ? `lost the connection to the bus at ${event.at.toISOString()}${event.error === undefined ? "" : ` (${event.error.message})`}; events published until it is back may be lost`
+            : `the connection to the bus is back after ${event.downtimeMs} ms; events published meanwhile may have been lost`,
+        ),
+      ),
+    ];
+    try {
+      const sub = this.#bus.subscribe([this.#channel(channel)], { signal });
+      await sub.ready;
+      handlers.onOpen();
+      for await (const event of sub) {
+        if (types === undefined || types.has(event.type)) handlers.onEvent(event);
+      }
+    } finally {
+      for (const stop of stopReporting) stop();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#bus.close();
+  }
+
+  #channel(channel: ChannelRef): string {
+    return channel.kind === "project"
+      ? this.#bus.getProjectChannel(channel.id)
+      : this.#bus.getAgentChannel(channel.id);
+  }
+}
