@@ -5,17 +5,15 @@
  * `ValidationError`. Nothing else may be thrown: no `RangeError` from a stack
  * overflow, no `TypeError` from an error message.
  */
-import { deepText, depthOf, sameJsonNumber, wireMessages } from "@eventbus/test-fuzz";
+import { anyValue, deepText, depthOf, sameJsonNumber, wireMessages } from "@eventbus/test-fuzz";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import * as core from "../src/index.js";
 import {
-  ACTOR_TYPES,
   createEvent,
   decodeEvent,
-  EVENT_TYPES,
   type Event,
   encodeEvent,
-  MAX_EVENT_ID_LENGTH,
   MAX_PAYLOAD_DEPTH,
   ValidationError,
 } from "../src/index.js";
@@ -24,13 +22,7 @@ import type { JsonObject } from "../src/json.js";
 const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
 
 /** Messages for `projectId`'s channel, payloads nesting around the bound and far beyond it. */
-const messages = wireMessages({
-  eventTypes: EVENT_TYPES,
-  actorTypes: ACTOR_TYPES,
-  projectIds: [projectId],
-  maxDepth: MAX_PAYLOAD_DEPTH,
-  maxIdLength: MAX_EVENT_ID_LENGTH,
-});
+const messages = wireMessages(core, [projectId]);
 
 expect.addEqualityTesters([sameJsonNumber]);
 
@@ -78,19 +70,7 @@ describe("decoder fuzz - any message", () => {
 const inCodePayloads = fc.oneof(
   fc.object({
     key: fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "prototype")),
-    values: [
-      fc.anything({
-        withBoxedValues: true,
-        withMap: true,
-        withSet: true,
-        withNullPrototype: true,
-        withBigInt: true,
-        withDate: true,
-        withTypedArray: true,
-        withSparseArray: true,
-        stringUnit: "binary",
-      }),
-    ],
+    values: [anyValue],
   }),
   fc.object({ withNullPrototype: true, stringUnit: "binary" }),
   fc.record({ list: fc.sparseArray(fc.integer()) }),

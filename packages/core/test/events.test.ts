@@ -22,6 +22,20 @@ function issuesOf(run: () => unknown): { path: readonly (string | number)[]; mes
   throw new Error("expected a ValidationError");
 }
 
+/** The issues `createEvent` lists for an event with this payload. */
+function payloadIssues(
+  payload: unknown,
+): { path: readonly (string | number)[]; message: string }[] {
+  return issuesOf(() =>
+    createEvent({
+      type: EventType.AGENT_MESSAGE,
+      project_id: projectId,
+      actor_type: "agent",
+      payload,
+    } as unknown as EventInput),
+  );
+}
+
 describe("events - EventType", () => {
   it("has exactly the thirteen values of the original spec", () => {
     expect(EventType).toEqual({
@@ -131,15 +145,7 @@ describe("events - createEvent", () => {
     ["an array as payload", [1, 2]],
     ["null as payload", null],
   ])("refuses a payload holding %s, which JSON would alter", (_, payload) => {
-    const issues = issuesOf(() =>
-      createEvent({
-        type: EventType.AGENT_MESSAGE,
-        project_id: projectId,
-        actor_type: "agent",
-        payload,
-      } as unknown as EventInput),
-    );
-    expect(issues).toEqual([
+    expect(payloadIssues(payload)).toEqual([
       { path: ["payload"], message: expect.stringContaining("JSON object") },
     ]);
   });
@@ -147,29 +153,15 @@ describe("events - createEvent", () => {
   it("refuses a cyclic payload instead of overflowing the stack", () => {
     const payload: Record<string, unknown> = {};
     payload.self = payload;
-    expect(() =>
-      createEvent({
-        type: EventType.AGENT_MESSAGE,
-        project_id: projectId,
-        actor_type: "agent",
-        payload,
-      } as unknown as EventInput),
-    ).toThrow(ValidationError);
+    expect(payloadIssues(payload)).toEqual([
+      { path: ["payload"], message: expect.stringContaining("levels deep") },
+    ]);
   });
 
   it("refuses a payload nested past the bound, saying so", () => {
     let payload: Record<string, unknown> = { leaf: true };
     for (let level = 1; level <= MAX_PAYLOAD_DEPTH; level++) payload = { next: payload };
-    expect(
-      issuesOf(() =>
-        createEvent({
-          type: EventType.AGENT_MESSAGE,
-          project_id: projectId,
-          actor_type: "agent",
-          payload,
-        } as unknown as EventInput),
-      ),
-    ).toEqual([
+    expect(payloadIssues(payload)).toEqual([
       {
         path: ["payload"],
         message: `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`,

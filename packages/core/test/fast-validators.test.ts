@@ -8,19 +8,12 @@
  * disagreement to its smallest case.
  */
 import { inspect } from "node:util";
-import { eventText } from "@eventbus/test-fuzz";
+import { anyValue, eventText } from "@eventbus/test-fuzz";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkEvent, checkParsedWireEvent } from "../src/fast-check.js";
-import {
-  ACTOR_TYPES,
-  EVENT_TYPES,
-  type Event,
-  MAX_EVENT_ID_LENGTH,
-  MAX_PAYLOAD_DEPTH,
-  parseEvent,
-  parseWireEvent,
-} from "../src/index.js";
+import * as core from "../src/index.js";
+import { type Event, MAX_PAYLOAD_DEPTH, parseEvent, parseWireEvent } from "../src/index.js";
 
 const UUID = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
 const UPPER_UUID = UUID.toUpperCase();
@@ -145,20 +138,6 @@ const values: unknown[] = [
 
 const fields = Object.keys(base);
 
-/** Any JavaScript value: Maps, Sets, Dates, boxed values, typed and sparse arrays, null prototypes, BigInts. */
-const anyValue = fc.anything({
-  withBoxedValues: true,
-  withMap: true,
-  withSet: true,
-  withObjectString: true,
-  withNullPrototype: true,
-  withBigInt: true,
-  withDate: true,
-  withTypedArray: true,
-  withSparseArray: true,
-  stringUnit: "binary",
-});
-
 /** An in-code event: each field kept from `base`, set to a probe value, or to anything. */
 const inCodeEvents = fc.record(
   Object.fromEntries(
@@ -214,13 +193,7 @@ describe("fast validators - in-code events (publish path)", () => {
 });
 
 /** Parsed wire JSON: event-shaped text from the fuzz generators, mostly valid, parsed. */
-const parsedWire = eventText({
-  eventTypes: EVENT_TYPES,
-  actorTypes: ACTOR_TYPES,
-  projectIds: [UUID],
-  maxDepth: MAX_PAYLOAD_DEPTH,
-  maxIdLength: MAX_EVENT_ID_LENGTH,
-}).map((text): unknown => {
+const parsedWire = eventText(core, [UUID]).map((text): unknown => {
   try {
     return JSON.parse(text);
   } catch {

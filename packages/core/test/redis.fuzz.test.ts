@@ -10,16 +10,13 @@ import { randomUUID } from "node:crypto";
 import { throughUtf8, wireMessages } from "@eventbus/test-fuzz";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import * as core from "../src/index.js";
 import {
-  ACTOR_TYPES,
   createEventBus,
   decodeEvent,
-  EVENT_TYPES,
   type Event,
   EventBusError,
   encodeEvent,
-  MAX_EVENT_ID_LENGTH,
-  MAX_PAYLOAD_DEPTH,
   type MalformedMessageError,
 } from "../src/index.js";
 import { sampleEvent, within } from "./helpers.js";
@@ -36,13 +33,7 @@ describe("redis fuzz - raw messages on a live subscription", () => {
     bus.on("malformed", (report) => reports.push(report));
     const sub = bus.subscribe([channel]);
     await sub.ready;
-    const messages = wireMessages({
-      eventTypes: EVENT_TYPES,
-      actorTypes: ACTOR_TYPES,
-      projectIds: [projectId],
-      maxDepth: MAX_PAYLOAD_DEPTH,
-      maxIdLength: MAX_EVENT_ID_LENGTH,
-    });
+    const messages = wireMessages(core, [projectId]);
 
     /** The events that arrive up to and including `last`. */
     const readUntil = async (last: Event): Promise<Event[]> => {

@@ -14,10 +14,9 @@ import {
 } from "@eventbus/core";
 import { nestedText } from "@eventbus/test-fuzz";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
-import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createGateway, type Gateway } from "../src/index.js";
-import { Follower, postJson, startGateway, uuid, waitFor } from "./support.js";
+import { Follower, postJson, rawRedis, startGateway, uuid, waitFor } from "./support.js";
 
 const TOO_DEEP = `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`;
 
@@ -127,10 +126,7 @@ describe("hostile input - raw messages on Redis", () => {
     const project = uuid();
     const follower = new Follower(`${url}/v1/projects/${project}/events`);
     await follower.opened();
-    const raw = createClient({ url: redis.url });
-    raw.on("error", () => {});
-    await raw.connect();
-    onTestFinished(() => raw.destroy());
+    const raw = await rawRedis(redis.url);
 
     const valid = encodeEvent(
       createEvent({ type: EventType.ISSUE_CREATED, project_id: project, actor_type: "system" }),

@@ -6,22 +6,14 @@
  * published after it always arrives, and the stream never ends. One stream
  * serves every run, so a message that ended it would fail all that follow.
  */
-import {
-  ACTOR_TYPES,
-  createEvent,
-  decodeEvent,
-  EVENT_TYPES,
-  EventType,
-  encodeEvent,
-  MAX_EVENT_ID_LENGTH,
-  MAX_PAYLOAD_DEPTH,
-} from "@eventbus/core";
+
+import * as core from "@eventbus/core";
+import { createEvent, decodeEvent, EventType, encodeEvent } from "@eventbus/core";
 import { sameJsonNumber, throughUtf8, wireMessages } from "@eventbus/test-fuzz";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
 import fc from "fast-check";
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { Follower, startGateway, uuid, waitFor } from "./support.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Follower, rawRedis, startGateway, uuid, waitFor } from "./support.js";
 
 expect.addEqualityTesters([sameJsonNumber]);
 
@@ -42,17 +34,8 @@ describe("stream fuzz - raw messages on Redis", () => {
     const channel = gateway.bus.getProjectChannel(project);
     const follower = new Follower(`${url}/v1/projects/${project}/events`);
     await follower.opened();
-    const raw = createClient({ url: redis.url });
-    raw.on("error", () => {});
-    await raw.connect();
-    onTestFinished(() => raw.destroy());
-    const messages = wireMessages({
-      eventTypes: EVENT_TYPES,
-      actorTypes: ACTOR_TYPES,
-      projectIds: [project],
-      maxDepth: MAX_PAYLOAD_DEPTH,
-      maxIdLength: MAX_EVENT_ID_LENGTH,
-    });
+    const raw = await rawRedis(redis.url);
+    const messages = wireMessages(core, [project]);
 
     let arrived = 0;
     let malformed = 0;

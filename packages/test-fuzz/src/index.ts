@@ -4,8 +4,8 @@
  * by the property tests of every package.
  *
  * @example
- * const messages = wireMessages({ eventTypes: EVENT_TYPES, actorTypes: ACTOR_TYPES,
- *   projectIds: [projectId], maxDepth: MAX_PAYLOAD_DEPTH, maxIdLength: MAX_EVENT_ID_LENGTH });
+ * import * as core from "@eventbus/core";
+ * const messages = wireMessages(core, [projectId]);
  * fc.assert(fc.property(messages, (text) => { ... }));
  */
 export {
@@ -21,4 +21,5 @@ export {
   scalarText,
   wideText,
 } from "./json-text.js";
-export { eventText, throughUtf8, type WireVocabulary, wireMessages } from "./wire.js";
+export { anyValue } from "./values.js";
+export { eventText, throughUtf8, type WireFormat, wireMessages } from "./wire.js";

@@ -6,18 +6,20 @@
 import fc from "fast-check";
 import { anyJsonText, anyString, deepText, objectText, wideText } from "./json-text.js";
 
-/** What the generated events are made of: the vocabulary of the format under test. */
-export interface WireVocabulary {
+/**
+ * The constants of `@eventbus/core` that describe the wire format. Pass the
+ * module itself (`import * as core from "@eventbus/core"`): this fixture reads
+ * the format from it rather than depending on it.
+ */
+export interface WireFormat {
   /** The valid `type` values. */
-  readonly eventTypes: readonly string[];
+  readonly EVENT_TYPES: readonly string[];
   /** The valid `actor_type` values. */
-  readonly actorTypes: readonly string[];
-  /** Projects the messages are for: most generated events name one of these (in any case). */
-  readonly projectIds: readonly string[];
+  readonly ACTOR_TYPES: readonly string[];
   /** The depth bound of a payload: generated payloads cluster around it and reach far beyond. */
-  readonly maxDepth: number;
+  readonly MAX_PAYLOAD_DEPTH: number;
   /** The longest valid id: generated ids cluster around it. */
-  readonly maxIdLength: number;
+  readonly MAX_EVENT_ID_LENGTH: number;
 }
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -145,26 +147,27 @@ function payloadText(bound: number): fc.Arbitrary<string> {
 /**
  * The text of one event-shaped JSON object: each field mostly valid,
  * sometimes hostile or absent; unknown fields (tricky keys, deep values) and
- * repeated keys now and then.
+ * repeated keys now and then. Most name one of `projectIds` (in either case),
+ * the projects of the channels under test; some another project.
  */
-export function eventText(vocabulary: WireVocabulary): fc.Arbitrary<string> {
-  const bound = vocabulary.maxDepth;
+export function eventText(format: WireFormat, projectIds: readonly string[]): fc.Arbitrary<string> {
+  const bound = format.MAX_PAYLOAD_DEPTH;
   const project = fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...vocabulary.projectIds) },
+    { weight: 6, arbitrary: fc.constantFrom(...projectIds) },
     {
       weight: 1,
-      arbitrary: fc.constantFrom(...vocabulary.projectIds).map((id) => id.toUpperCase()),
+      arbitrary: fc.constantFrom(...projectIds).map((id) => id.toUpperCase()),
     },
     { weight: 1, arbitrary: anyUuid },
   );
   return fc
     .record({
-      id: field(idText(vocabulary.maxIdLength).map(json), bound),
-      type: field(fc.constantFrom(...vocabulary.eventTypes).map(json), bound),
+      id: field(idText(format.MAX_EVENT_ID_LENGTH).map(json), bound),
+      type: field(fc.constantFrom(...format.EVENT_TYPES).map(json), bound),
       timestamp: field(timestampText.map(json), bound),
       project_id: field(project.map(json), bound),
       actor_id: field(fc.oneof(fc.constant("null"), anyUuid.map(json)), bound),
-      actor_type: field(fc.constantFrom(...vocabulary.actorTypes).map(json), bound),
+      actor_type: field(fc.constantFrom(...format.ACTOR_TYPES).map(json), bound),
       payload: field(payloadText(bound), bound),
       extra: fc.oneof(
         { weight: 6, arbitrary: fc.constant([]) },
@@ -190,11 +193,14 @@ export function eventText(vocabulary: WireVocabulary): fc.Arbitrary<string> {
  * {@link eventText}); also any JSON, any text, an event cut short, and an
  * event followed by garbage.
  */
-export function wireMessages(vocabulary: WireVocabulary): fc.Arbitrary<string> {
-  const event = eventText(vocabulary);
+export function wireMessages(
+  format: WireFormat,
+  projectIds: readonly string[],
+): fc.Arbitrary<string> {
+  const event = eventText(format, projectIds);
   return fc.oneof(
     { weight: 12, arbitrary: event },
-    { weight: 2, arbitrary: anyJsonText(vocabulary.maxDepth) },
+    { weight: 2, arbitrary: anyJsonText(format.MAX_PAYLOAD_DEPTH) },
     { weight: 1, arbitrary: anyString(200) },
     {
       weight: 1,

@@ -4,14 +4,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { depthOf, nestedText, type WireVocabulary, wireMessages } from "../src/index.js";
+import { depthOf, nestedText, type WireFormat, wireMessages } from "../src/index.js";
 
-const vocabulary: WireVocabulary = {
-  eventTypes: ["issue.created"],
-  actorTypes: ["agent"],
-  projectIds: ["6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b"],
-  maxDepth: 64,
-  maxIdLength: 200,
+const format: WireFormat = {
+  EVENT_TYPES: ["issue.created"],
+  ACTOR_TYPES: ["agent"],
+  MAX_PAYLOAD_DEPTH: 64,
+  MAX_EVENT_ID_LENGTH: 200,
 };
 
 /** What one message would be parsed to, or `undefined` if it is not JSON. */
@@ -35,7 +34,10 @@ describe("test-fuzz - generators", () => {
   });
 
   it("wireMessages reaches every kind of hostile input", () => {
-    const texts = fc.sample(wireMessages(vocabulary), { numRuns: 1_000, seed: 7 });
+    const texts = fc.sample(wireMessages(format, ["6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b"]), {
+      numRuns: 1_000,
+      seed: 7,
+    });
     const values = texts.map(parsed);
     const payloads = values.map((value) => (value as { payload?: unknown } | undefined)?.payload);
     const reached = {
