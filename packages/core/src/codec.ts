@@ -2,12 +2,14 @@ import type { z } from "zod";
 import { ValidationError } from "./errors.js";
 import { type Event, parseEvent, toIssues, WireEventSchema } from "./events.js";
 import { checkEvent, checkParsedWireEvent } from "./fast-check.js";
+import type { JsonObject, MAX_PAYLOAD_DEPTH } from "./json.js";
 
 /**
  * Encodes an event as the wire's JSON, after validating it: the fields in the
  * original's order, `timestamp` in UTC with `Z` and millisecond precision.
  *
- * @throws {ValidationError} if the event is not valid; nothing is encoded.
+ * @throws {ValidationError} if the event is not valid (a payload nesting deeper
+ * than {@link MAX_PAYLOAD_DEPTH} levels included); nothing is encoded.
  */
 export function encodeEvent(event: Event): string {
   const valid = checkEvent(event) ?? parseEvent(event);
@@ -23,9 +25,9 @@ const DAY_MS = 86_400_000;
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));
 
 /**
- * `date.toISOString()` for the years 0000-9999, computed from the time value
- * (`toISOString` cost ~400 ns per call, more than the rest of encoding).
- * Other years, which `toISOString` writes with six digits and a sign, go to it.
+ * `date.toISOString()`, computed from the time value (`toISOString` cost
+ * ~400 ns per call, more than the rest of encoding), for a validated event's
+ * timestamp: its year has four digits (0001-9999), as the wire requires.
  */
 function isoString(date: Date): string {
   const time = date.getTime();
@@ -48,7 +50,6 @@ function isoString(date: Date): string {
   const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
   const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  if (year < 0 || year > 9_999) return date.toISOString();
   const seconds = Math.floor(ms / 1_000);
   const hh = TWO_DIGITS[Math.floor(seconds / 3_600)];
   const mm = TWO_DIGITS[Math.floor(seconds / 60) % 60];
@@ -64,7 +65,9 @@ export type DecodeResult =
 
 /**
  * Decodes wire JSON without throwing: the receive path uses it to skip and
- * report a malformed message rather than end a subscription.
+ * report a malformed message rather than end a subscription. `JSON.parse`
+ * does not recurse (any depth parses), and nothing after it walks deeper
+ * than {@link MAX_PAYLOAD_DEPTH} levels, so no message overflows the stack.
  */
 export function tryDecodeEvent(data: string): DecodeResult {
   let json: unknown;
@@ -84,7 +87,7 @@ export function tryDecodeEvent(data: string): DecodeResult {
   if (!result.success) {
     return { ok: false, reason: "schema", error: new ValidationError(toIssues(result.error)) };
   }
-  return { ok: true, event: fromWire(result.data) };
+  return { ok: true, event: fromWire(result.data, json) };
 }
 
 /**
@@ -96,12 +99,20 @@ export function tryDecodeEvent(data: string): DecodeResult {
  * @throws {ValidationError} listing every field that is wrong.
  */
 export function parseWireEvent(json: unknown): Event {
+  const event = checkParsedWireEvent(json);
+  if (event !== undefined) return event;
   const result = WireEventSchema.safeParse(json);
   if (!result.success) throw new ValidationError(toIssues(result.error));
-  return fromWire(result.data);
+  return fromWire(result.data, json);
 }
 
-function fromWire(wire: z.output<typeof WireEventSchema>): Event {
+/**
+ * The event of a message zod validated. The payload is the message's own,
+ * not zod's copy: the copy drops `__proto__` keys, which JSON carries as
+ * data like any other key (zod, and `jsonProblem` before it for what zod
+ * skips, validated the original, and change nothing else in it).
+ */
+function fromWire(wire: z.output<typeof WireEventSchema>, json: unknown): Event {
   return {
     id: wire.id,
     type: wire.type,
@@ -109,7 +120,7 @@ function fromWire(wire: z.output<typeof WireEventSchema>): Event {
     project_id: wire.project_id,
     actor_id: wire.actor_id,
     actor_type: wire.actor_type,
-    payload: wire.payload,
+    payload: (json as { readonly payload: JsonObject }).payload,
   };
 }
 

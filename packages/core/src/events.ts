@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { ValidationError, type ValidationIssue } from "./errors.js";
-import { isJsonObject, isPlainObject, type JsonObject } from "./json.js";
+import {
+  isJsonObject,
+  isPlainObject,
+  type JsonObject,
+  jsonProblem,
+  MAX_PAYLOAD_DEPTH,
+  TOO_DEEP_MESSAGE,
+} from "./json.js";
 
 /**
  * The thirteen kinds of event, with the values of the original Python
@@ -49,12 +56,37 @@ const EventIdSchema = z
   .regex(/^[^\r\n\0]*$/, "must not contain line breaks or NUL");
 
 const TypeSchema = z.enum(EVENT_TYPES as [EventType, ...EventType[]], {
-  error: (issue) => `must be one of ${EVENT_TYPES.join(", ")} (got ${JSON.stringify(issue.input)})`,
+  error: (issue) => `must be one of ${EVENT_TYPES.join(", ")} (got ${shown(issue.input)})`,
 });
 
 const ActorTypeSchema = z.enum(ACTOR_TYPES, {
-  error: (issue) => `must be one of agent, user, system (got ${JSON.stringify(issue.input)})`,
+  error: (issue) => `must be one of agent, user, system (got ${shown(issue.input)})`,
 });
+
+/** Longest part of a string input quoted in an issue message. */
+const SHOWN_LENGTH = 64;
+
+/**
+ * `value` as an issue message quotes it: strings cut short, objects and
+ * arrays named rather than printed. Never throws, unlike `JSON.stringify`
+ * (a BigInt, a cycle, an array nested 10,000 deep), and never makes a message
+ * as long as the input.
+ */
+function shown(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > SHOWN_LENGTH ? `${value.slice(0, SHOWN_LENGTH)}…` : value);
+  }
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object" && value !== null) return "an object";
+  return typeof value === "bigint" ? `${value}n` : String(value);
+}
+
+/** Why an in-code payload is not valid, for {@link EventSchema}'s issue: too deep (or cyclic), or not JSON. */
+function payloadIssue(value: unknown): string {
+  return isPlainObject(value) && jsonProblem(value) === TOO_DEEP_MESSAGE
+    ? TOO_DEEP_MESSAGE
+    : "must be a JSON object (plain objects, arrays without holes, strings, finite numbers, booleans, null)";
+}
 
 const fields = {
   id: EventIdSchema,
@@ -65,34 +97,71 @@ const fields = {
 };
 
 /**
+ * The first and last instants the wire can carry, in milliseconds: a
+ * four-digit year in UTC, from 0001 (Python's `datetime` has no year 0) to
+ * 9999. An event outside them could be encoded, but not decoded again.
+ */
+const EARLIEST_TIME = Date.parse("0001-01-01T00:00:00.000Z");
+const LATEST_TIME = Date.parse("9999-12-31T23:59:59.999Z");
+const OUT_OF_RANGE = "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z";
+
+/** True for a time (`date.getTime()`) the wire can carry; false for `NaN`. */
+export function isWireTime(time: number): boolean {
+  return time >= EARLIEST_TIME && time <= LATEST_TIME;
+}
+
+/**
  * An event in code: the wire's snake_case fields, `timestamp` as a `Date`, and a
  * `payload` that JSON carries unchanged. `publish` validates against it.
  */
 export const EventSchema = z.object({
   ...fields,
-  timestamp: z.date({ error: "must be a valid Date" }).refine((date) => !Number.isNaN(+date), {
-    error: "must be a valid Date",
+  timestamp: z.date({ error: "must be a valid Date" }).refine((date) => isWireTime(+date), {
+    error: (issue) => (Number.isNaN(Number(issue.input)) ? "must be a valid Date" : OUT_OF_RANGE),
   }),
   payload: z.custom<JsonObject>((value) => isJsonObject(value), {
-    error: "must be a JSON object (plain objects, arrays, strings, finite numbers, booleans, null)",
+    error: (issue) => payloadIssue(issue.input),
   }),
 });
 
 /**
+ * The wire's payload: a JSON object nesting at most {@link MAX_PAYLOAD_DEPTH}
+ * levels, of finite numbers. Both are checked first, by a loop (`jsonProblem`):
+ * `z.json()` recurses per level and would overflow the stack on a payload some
+ * thousands of levels deep, and zod's record skips `__proto__` keys, so what
+ * they hold would go unchecked.
+ */
+const WirePayloadSchema = z.preprocess(
+  (value, context) => {
+    const problem = isPlainObject(value) ? jsonProblem(value) : undefined;
+    if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+    return value;
+  },
+  z
+    .record(z.string(), z.json(), { error: "must be a JSON object" })
+    .describe(
+      `A JSON object, nesting objects and arrays at most ${MAX_PAYLOAD_DEPTH} levels deep (the payload itself is the first).`,
+    ),
+);
+
+/**
  * An event on the wire, as the original Python service writes it: `timestamp`
- * an ISO 8601 string with `Z` or an offset (fractional seconds optional),
- * `actor_id` null or absent when nobody in particular acted. Unknown fields are
- * ignored, so newer publishers can add some. Its JSON Schema ships as
- * `@eventbus/core/event.schema.json`.
+ * an ISO 8601 string with `Z` or an offset (fractional seconds optional), an
+ * instant from 0001 to 9999 in UTC, `actor_id` null or absent when nobody in
+ * particular acted, `payload` a JSON object nesting at most
+ * {@link MAX_PAYLOAD_DEPTH} levels. Unknown fields are ignored (never walked),
+ * so newer publishers can add some. Its JSON Schema ships as
+ * `@eventbus/core/event.schema.json`. Safe on any input: no value, however
+ * deep, overflows the stack. Its output's `payload` is zod's copy, which drops
+ * `__proto__` keys; `decodeEvent` and `parseWireEvent` keep them.
  */
 export const WireEventSchema = z.object({
   ...fields,
   actor_id: fields.actor_id.default(null),
-  timestamp: z.iso.datetime({
-    offset: true,
-    error: "must be an ISO 8601 date-time with Z or an offset",
-  }),
-  payload: z.record(z.string(), z.json(), { error: "must be a JSON object" }),
+  timestamp: z.iso
+    .datetime({ offset: true, error: "must be an ISO 8601 date-time with Z or an offset" })
+    .refine((text) => isWireTime(Date.parse(text)), { error: OUT_OF_RANGE }),
+  payload: WirePayloadSchema,
 });
 
 /**

@@ -2,10 +2,17 @@ import {
   ACTOR_TYPES,
   EVENT_TYPES,
   type Event,
+  isWireTime,
   MAX_EVENT_ID_LENGTH,
   WireEventSchema,
 } from "./events.js";
-import { isJsonObject, isPlainObject, type JsonObject } from "./json.js";
+import {
+  isJsonObject,
+  isPlainObject,
+  type JsonObject,
+  jsonProblem,
+  type MAX_PAYLOAD_DEPTH,
+} from "./json.js";
 
 /*
  * Hand-written checks for the hot paths (publish and receive), run before the
@@ -13,7 +20,7 @@ import { isJsonObject, isPlainObject, type JsonObject } from "./json.js";
  * value, returning exactly what the zod path returns, or declines
  * (`undefined`), and the caller runs zod, which accepts or explains what is
  * wrong. A check may decline a value zod accepts (it then costs only zod's
- * time), never the reverse; test/fast-check.test.ts holds them to that.
+ * time), never the reverse; test/fast-validators.test.ts holds them to that.
  *
  * Why: zod builds a new object per level and runs its checks through generic
  * machinery; on a 300-byte event that was most of the receive path's time.
@@ -23,8 +30,6 @@ const TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
 const ACTORS: ReadonlySet<unknown> = new Set(ACTOR_TYPES);
 /** The schema's own pattern, so this fast check cannot drift from it. */
 const TIMESTAMP = WireEventSchema.shape.timestamp._zod.pattern;
-/** Deeper payloads are left to zod. */
-const MAX_DEPTH = 64;
 
 /**
  * The event `parseEvent(value)` would return (same fields, UUIDs lowercased,
@@ -37,7 +42,7 @@ export function checkEvent(value: unknown): Event | undefined {
   const projectId = lowerUuid(project_id);
   const actorId = actor_id === null ? null : lowerUuid(actor_id);
   if (projectId === undefined || actorId === undefined) return undefined;
-  if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime())) return undefined;
+  if (!(timestamp instanceof Date) || !isWireTime(timestamp.getTime())) return undefined;
   if (!isJsonObject(payload)) return undefined;
   return {
     id,
@@ -53,9 +58,9 @@ export function checkEvent(value: unknown): Event | undefined {
 /**
  * The event decoding `json` (a value `JSON.parse` produced) with
  * `WireEventSchema` would give, or `undefined` to let zod decide. The payload
- * is `JSON.parse`'s object itself, not a copy; payloads zod would alter (a
- * `__proto__` key, which it drops) or refuse (a number beyond double range,
- * parsed as `Infinity`) are left to zod.
+ * is `JSON.parse`'s object itself, not a copy (as on the zod path); payloads
+ * zod refuses (a number beyond double range, parsed as `Infinity`, or nesting
+ * deeper than {@link MAX_PAYLOAD_DEPTH}) are left to zod, which says why.
  */
 export function checkParsedWireEvent(json: unknown): Event | undefined {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
@@ -68,11 +73,12 @@ export function checkParsedWireEvent(json: unknown): Event | undefined {
   const actorId = actor_id === null || actor_id === undefined ? null : lowerUuid(actor_id);
   if (projectId === undefined || actorId === undefined) return undefined;
   if (typeof timestamp !== "string" || !TIMESTAMP.test(timestamp)) return undefined;
-  if (!isParsedJsonObject(payload)) return undefined;
+  const date = dateOf(timestamp);
+  if (!isWireTime(date.getTime()) || !isParsedJsonObject(payload)) return undefined;
   return {
     id,
     type: type as Event["type"],
-    timestamp: dateOf(timestamp),
+    timestamp: date,
     project_id: projectId,
     actor_id: actorId,
     actor_type: actor_type as Event["actor_type"],
@@ -164,22 +170,9 @@ function lowerUuid(value: unknown): string | undefined {
 
 function isParsedJsonObject(value: unknown): value is JsonObject {
   return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && isCleanJson(value, 0)
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    jsonProblem(value) === undefined
   );
-}
-
-/** For `JSON.parse` output: no `Infinity` and no `__proto__` key at any depth. */
-function isCleanJson(value: unknown, depth: number): boolean {
-  if (typeof value === "number") return Number.isFinite(value);
-  if (typeof value !== "object" || value === null) return true;
-  if (depth >= MAX_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!isCleanJson(item, depth + 1)) return false;
-    return true;
-  }
-  const object = value as Record<string, unknown>;
-  for (const key in object) {
-    if (key === "__proto__" || !isCleanJson(object[key], depth + 1)) return false;
-  }
-  return true;
 }

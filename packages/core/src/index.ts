@@ -45,7 +45,7 @@ export {
   parseEvent,
   WireEventSchema,
 } from "./events.js";
-export type { JsonObject, JsonValue } from "./json.js";
+export { type JsonObject, type JsonValue, MAX_PAYLOAD_DEPTH } from "./json.js";
 export {
   DEFAULT_BUFFER_SIZE,
   type OverflowPolicy,

@@ -1,5 +1,14 @@
+import { type NestingShape, nestedText } from "@eventbus/test-fuzz";
 import { describe, expect, it } from "vitest";
-import { createEvent, decodeEvent, EventType, encodeEvent, ValidationError } from "../src/index.js";
+import {
+  createEvent,
+  decodeEvent,
+  EventType,
+  encodeEvent,
+  MAX_PAYLOAD_DEPTH,
+  ValidationError,
+} from "../src/index.js";
+import type { JsonObject } from "../src/json.js";
 
 const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
 const actorId = "0b7e2f4c-1111-4a2b-9c3d-5e6f7a8b9c0d";
@@ -147,5 +156,146 @@ describe("codec - refusals", () => {
       "timestamp",
       "payload",
     ]);
+  });
+});
+
+/** The wire JSON of an event whose payload is the JSON text `payload`. */
+function withPayload(payload: string): string {
+  return pythonWire("2025-12-29T23:48:23Z").replace(/"payload":\{.*\}\}$/, `"payload":${payload}}`);
+}
+
+const TOO_DEEP = `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`;
+
+describe("codec - one nesting bound: decode, encode and createEvent agree", () => {
+  // A payload is an object, so it opens with one; the rest of the levels are of the shape given.
+  const payloadOf = (levels: number, shape: NestingShape): string =>
+    `{"k":${nestedText(levels - 1, "1", shape)}}`;
+
+  it.each<NestingShape>(["object", "array", "mixed"])(
+    "accepts a payload nesting %s levels up to the bound, and re-encodes it",
+    (shape) => {
+      const event = decodeEvent(withPayload(payloadOf(MAX_PAYLOAD_DEPTH, shape)));
+      expect(decodeEvent(encodeEvent(event))).toEqual(event);
+      expect(() => createEvent({ ...event, payload: event.payload })).not.toThrow();
+    },
+  );
+
+  it.each<NestingShape>(["object", "array", "mixed"])(
+    "refuses a payload nesting %s levels one past the bound: decoding, encoding and createEvent alike",
+    (shape) => {
+      const payload = payloadOf(MAX_PAYLOAD_DEPTH + 1, shape);
+      expect(decodeIssues(withPayload(payload))).toEqual([
+        { path: ["payload"], message: TOO_DEEP },
+      ]);
+      const event = {
+        ...decodeEvent(withPayload("{}")),
+        payload: JSON.parse(payload) as JsonObject,
+      };
+      expect(() => encodeEvent(event)).toThrow(`payload: ${TOO_DEEP}`);
+      expect(() => createEvent(event)).toThrow(`payload: ${TOO_DEEP}`);
+    },
+  );
+
+  it.each([100, 2_000, 100_000])(
+    "refuses a payload nested %i levels with a ValidationError, never a stack overflow",
+    (levels) => {
+      expect(decodeIssues(withPayload(payloadOf(levels, "mixed")))).toEqual([
+        { path: ["payload"], message: TOO_DEEP },
+      ]);
+    },
+  );
+
+  it("refuses any other field nested 100,000 levels, with a short message", () => {
+    const deep = nestedText(100_000, "1", "array");
+    for (const field of ["id", "type", "timestamp", "project_id", "actor_id", "actor_type"]) {
+      const issues = decodeIssues(
+        pythonWire("2025-12-29T23:48:23Z", { [field]: 0 }).replace(
+          `"${field}":0`,
+          `"${field}":${deep}`,
+        ),
+      );
+      expect(issues.map((issue) => issue.path)).toEqual([[field]]);
+      expect(issues[0]?.message.length).toBeLessThan(400);
+    }
+  });
+
+  it("ignores an unknown field nested 100,000 levels, without walking it", () => {
+    const data = withPayload("{}").replace(
+      /^\{/,
+      `{"extra":${nestedText(100_000, "1", "object")},`,
+    );
+    expect(decodeEvent(data).payload).toEqual({});
+  });
+});
+
+describe("codec - prototype keys are data", () => {
+  it("keeps a __proto__ key as an own property, never as the prototype, and re-encodes it", () => {
+    const event = decodeEvent(withPayload('{"__proto__":{"isAdmin":true},"n":1}'));
+    expect(Object.keys(event.payload)).toEqual(["__proto__", "n"]);
+    expect(Object.getPrototypeOf(event.payload)).toBe(Object.prototype);
+    expect(Object.hasOwn(event.payload, "isAdmin")).toBe(false);
+    expect((event.payload as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+    expect(encodeEvent(event)).toContain('"payload":{"__proto__":{"isAdmin":true},"n":1}');
+    expect(decodeEvent(encodeEvent(event))).toEqual(event);
+  });
+
+  it("keeps constructor.prototype and nested __proto__ keys, and pollutes nothing", () => {
+    const payload =
+      '{"constructor":{"prototype":{"polluted":true}},"a":[{"__proto__":{"polluted":true}}]}';
+    const event = decodeEvent(withPayload(payload));
+    expect(JSON.stringify(event.payload)).toBe(payload);
+    expect(encodeEvent(event)).toContain(`"payload":${payload}`);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  it("checks what a __proto__ key holds, as any other key's value", () => {
+    expect(decodeIssues(withPayload('{"__proto__":{"n":1e400}}'))).toEqual([
+      { path: ["payload"], message: "must hold only finite numbers, within double range" },
+    ]);
+    expect(
+      decodeIssues(
+        withPayload(
+          `{"__proto__":${"[".repeat(MAX_PAYLOAD_DEPTH)}${"]".repeat(MAX_PAYLOAD_DEPTH)}}`,
+        ),
+      ),
+    ).toEqual([{ path: ["payload"], message: TOO_DEEP }]);
+  });
+
+  it("publishes a payload built in code with a __proto__ key unchanged", () => {
+    const payload = JSON.parse('{"__proto__":{"x":1}}') as JsonObject;
+    const event = createEvent({
+      type: EventType.ISSUE_CREATED,
+      project_id: projectId,
+      actor_type: "system",
+      payload,
+    });
+    expect(decodeEvent(encodeEvent(event)).payload).toEqual(payload);
+    expect(Object.keys(decodeEvent(encodeEvent(event)).payload)).toEqual(["__proto__"]);
+  });
+});
+
+describe("codec - timestamps the wire can carry", () => {
+  it.each([
+    ["a year past 9999 once the offset is applied", "9999-12-31T23:59:00-00:01"],
+    ["year 0, which Python's datetime does not have", "0000-06-01T00:00:00Z"],
+    ["year 0 once the offset is applied", "0001-01-01T00:30:00+01:00"],
+  ])("refuses %s (%s)", (_, timestamp) => {
+    expect(decodeIssues(pythonWire(timestamp))).toEqual([
+      {
+        path: ["timestamp"],
+        message: "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z",
+      },
+    ]);
+  });
+
+  it("accepts the first and last instants, and re-encodes them", () => {
+    for (const timestamp of [
+      "0001-01-01T00:00:00Z",
+      "9999-12-31T23:59:59.999999Z",
+      "0001-01-01T01:00:00+01:00",
+    ]) {
+      const event = decodeEvent(pythonWire(timestamp));
+      expect(decodeEvent(encodeEvent(event))).toEqual(event);
+    }
   });
 });

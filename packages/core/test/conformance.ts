@@ -5,6 +5,7 @@
  * guarantee it pins.
  */
 import { randomUUID } from "node:crypto";
+import { nestedText } from "@eventbus/test-fuzz";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ACTOR_TYPES,
@@ -14,7 +15,9 @@ import {
   EVENT_TYPES,
   type EventBus,
   EventTooLargeError,
+  encodeEvent,
   InvalidChannelError,
+  MAX_PAYLOAD_DEPTH,
   type MalformedMessageError,
   SlowConsumerError,
   ValidationError,
@@ -287,6 +290,15 @@ export function describeTransportConformance(
           JSON.stringify({ ...wire, type: "issue.deleted" }),
           JSON.stringify({ ...wire, timestamp: "yesterday" }),
           JSON.stringify({ ...wire, project_id: randomUUID() }),
+          // Deeper than the bound: 100 levels (zod alone would accept it), 100,000 (zod alone would overflow).
+          JSON.stringify({ ...wire, payload: {} }).replace(
+            '"payload":{}',
+            `"payload":${nestedText(100, "1", "object")}`,
+          ),
+          JSON.stringify({ ...wire, payload: {} }).replace(
+            '"payload":{}',
+            `"payload":${nestedText(100_000, "1", "object")}`,
+          ),
         ];
         for (const data of malformed) await fixture.publishRaw(channel, data);
         await bus.publish(channel, valid);
@@ -297,13 +309,45 @@ export function describeTransportConformance(
           "schema",
           "schema",
           "channel-mismatch",
+          "schema",
+          "schema",
         ]);
+        expect(reports.at(-1)?.message).toContain(
+          `payload: must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`,
+        );
         expect(
           reports.every(
             (report) => report.channel === channel && report.code === "EVENTBUS_MALFORMED_MESSAGE",
           ),
         ).toBe(true);
         expect(bus.stats().malformed).toBe(malformed.length);
+      });
+    });
+
+    describe("prototype keys are data", () => {
+      it("delivers a payload's __proto__ and constructor.prototype keys as data, whoever published it", async () => {
+        const bus = newBus();
+        const projectId = randomUUID();
+        const channel = bus.getProjectChannel(projectId);
+        const sub = bus.subscribe([channel]);
+        await sub.ready;
+        const payloadText =
+          '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}}}';
+        const sent = sampleEvent(projectId, { payload: JSON.parse(payloadText) });
+        await bus.publish(channel, sent);
+        await fixture.publishRaw(
+          channel,
+          encodeEvent(sampleEvent(projectId)).replace(
+            /"payload":\{.*\}\}$/,
+            `"payload":${payloadText}}`,
+          ),
+        );
+        for (const event of await take(sub, 2)) {
+          expect(JSON.stringify(event.payload)).toBe(payloadText);
+          expect(Object.getPrototypeOf(event.payload)).toBe(Object.prototype);
+          expect((event.payload as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+        }
+        expect(bus.stats().malformed).toBe(0);
       });
     });
 

@@ -5,6 +5,7 @@ import {
   EVENT_TYPES,
   type EventInput,
   EventType,
+  MAX_PAYLOAD_DEPTH,
   parseEvent,
   ValidationError,
 } from "../src/index.js";
@@ -19,6 +20,20 @@ function issuesOf(run: () => unknown): { path: readonly (string | number)[]; mes
     return [...(error as ValidationError).issues];
   }
   throw new Error("expected a ValidationError");
+}
+
+/** The issues `createEvent` lists for an event with this payload. */
+function payloadIssues(
+  payload: unknown,
+): { path: readonly (string | number)[]; message: string }[] {
+  return issuesOf(() =>
+    createEvent({
+      type: EventType.AGENT_MESSAGE,
+      project_id: projectId,
+      actor_type: "agent",
+      payload,
+    } as unknown as EventInput),
+  );
 }
 
 describe("events - EventType", () => {
@@ -125,18 +140,12 @@ describe("events - createEvent", () => {
     ["a function", { run: () => 1 }],
     ["a Map", { map: new Map() }],
     ["a bigint", { big: 1n }],
+    // biome-ignore lint/suspicious/noSparseArray: a hole is what is refused
+    ["a hole in an array, which JSON writes as null", { list: [, 1] }],
     ["an array as payload", [1, 2]],
     ["null as payload", null],
   ])("refuses a payload holding %s, which JSON would alter", (_, payload) => {
-    const issues = issuesOf(() =>
-      createEvent({
-        type: EventType.AGENT_MESSAGE,
-        project_id: projectId,
-        actor_type: "agent",
-        payload,
-      } as unknown as EventInput),
-    );
-    expect(issues).toEqual([
+    expect(payloadIssues(payload)).toEqual([
       { path: ["payload"], message: expect.stringContaining("JSON object") },
     ]);
   });
@@ -144,14 +153,67 @@ describe("events - createEvent", () => {
   it("refuses a cyclic payload instead of overflowing the stack", () => {
     const payload: Record<string, unknown> = {};
     payload.self = payload;
-    expect(() =>
+    expect(payloadIssues(payload)).toEqual([
+      { path: ["payload"], message: expect.stringContaining("levels deep") },
+    ]);
+  });
+
+  it("refuses a payload nested past the bound, saying so", () => {
+    let payload: Record<string, unknown> = { leaf: true };
+    for (let level = 1; level <= MAX_PAYLOAD_DEPTH; level++) payload = { next: payload };
+    expect(payloadIssues(payload)).toEqual([
+      {
+        path: ["payload"],
+        message: `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`,
+      },
+    ]);
+  });
+
+  it.each([
+    ["a BigInt", 1n],
+    [
+      "a cyclic object",
+      (() => {
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        return cyclic;
+      })(),
+    ],
+    ["an array nested 100,000 deep", JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`)],
+    ["a string of a million characters", "x".repeat(1_000_000)],
+  ])("refuses %s as type or actor_type with a short ValidationError", (_, value) => {
+    const issues = issuesOf(() =>
       createEvent({
-        type: EventType.AGENT_MESSAGE,
+        type: value,
         project_id: projectId,
-        actor_type: "agent",
-        payload,
+        actor_type: value,
       } as unknown as EventInput),
-    ).toThrow(ValidationError);
+    );
+    expect(issues.map((issue) => issue.path)).toEqual([["type"], ["actor_type"]]);
+    for (const issue of issues) expect(issue.message.length).toBeLessThan(400);
+  });
+
+  it("refuses a Date outside years 0001-9999, which the wire cannot carry", () => {
+    for (const timestamp of [
+      new Date("+010000-01-01T00:00:00Z"),
+      new Date("0000-12-31T23:59:59.999Z"),
+    ]) {
+      expect(
+        issuesOf(() =>
+          createEvent({
+            type: EventType.ISSUE_UPDATED,
+            project_id: projectId,
+            actor_type: "agent",
+            timestamp,
+          }),
+        ),
+      ).toEqual([
+        {
+          path: ["timestamp"],
+          message: "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z",
+        },
+      ]);
+    }
   });
 
   it("refuses an invalid Date and ids with line breaks", () => {

@@ -70,14 +70,3 @@ export function sampleEvent(projectId: string, overrides: Partial<EventInput> = 
     ...overrides,
   });
 }
-
-/** A small deterministic random generator (mulberry32), so a failing case can be replayed from its seed. */
-export function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -21,8 +21,17 @@ export const FAST_REDIS = {
   reconnectMaxDelayMs: 100,
 } as const satisfies RedisConnectionOptions;
 
+/**
+ * No per-command timer (node-redis arms one of 5 s by default): 11,000
+ * pipelined PUBLISHes can wait longer than that to be written on a loaded
+ * machine; each test's own deadline bounds the wait instead.
+ */
 function newRawClient(url: string) {
-  return createClient({ url, socket: { reconnectStrategy: false } });
+  return createClient({
+    url,
+    socket: { reconnectStrategy: false },
+    commandOptions: { timeout: 0 },
+  });
 }
 
 /** A plain node-redis client. */

@@ -97,6 +97,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const { status, body } = toHttpError(error);
       (reply as FastifyReply).code(status).send(body);
     },
+    // `__proto__` and `constructor.prototype` keys are data, as on the bus (docs/core.md): JSON.parse
+    // keeps them as own properties, and nothing here merges a body into another object.
+    onProtoPoisoning: "ignore",
+    onConstructorPoisoning: "ignore",
     logger: {
       level: options.logLevel ?? "info",
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),

@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
 import { EventSource } from "eventsource";
+import { createClient } from "redis";
 import { onTestFinished } from "vitest";
 import { createGateway, type Gateway, type GatewayOptions, mintToken } from "../src/index.js";
 
@@ -45,6 +46,23 @@ export async function startGateway(
   onTestFinished(() => gateway.close());
   const url = await gateway.listen({ host: "127.0.0.1", port: 0 });
   return { gateway, url };
+}
+
+const newRawRedis = (url: string) => createClient({ url });
+
+/** A plain node-redis client. */
+export type RawRedis = ReturnType<typeof newRawRedis>;
+
+/**
+ * A plain node-redis client on `url`, to publish raw messages as another
+ * publisher would; destroyed when the test finishes.
+ */
+export async function rawRedis(url: string): Promise<RawRedis> {
+  const client = newRawRedis(url);
+  client.on("error", () => {});
+  await client.connect();
+  onTestFinished(() => client.destroy());
+  return client;
 }
 
 /** A token signed with {@link SECRET}, valid for an hour unless `ttlSeconds` says otherwise. */

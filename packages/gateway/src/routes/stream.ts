@@ -49,7 +49,7 @@ export interface StreamDependencies {
  */
 export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependencies): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
-  const frames = new Frames();
+  const frames = new Frames(app.log);
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
     // No automatic HEAD route: a HEAD request would hold a stream open that sends nothing.
     app.get(EVENTS_ROUTE[kind], { onRequest, exposeHeadRoute: false }, async (request, reply) => {
@@ -136,7 +136,9 @@ function follow(
     for await (const event of sub) {
       if (!stream.isOpen) break;
       if (options.types !== undefined && !options.types.has(event.type)) continue;
-      const written = stream.send(options.frames.of(event));
+      const frame = options.frames.of(event);
+      if (frame === undefined) continue;
+      const written = stream.send(frame);
       options.metrics.eventsSent.inc();
       if (!written) await stream.drained();
     }
@@ -156,15 +158,32 @@ function endReasonOf(error: unknown): SseEndReason {
  * per-stream work on the delivery path is a lookup and a socket write.
  */
 class Frames {
-  readonly #byEvent = new WeakMap<Event, string>();
+  /** The frame of each event seen, or `null` for one that could not be encoded. */
+  readonly #byEvent = new WeakMap<Event, string | null>();
+  readonly #log: FastifyBaseLogger;
 
-  of(event: Event): string {
+  constructor(log: FastifyBaseLogger) {
+    this.#log = log;
+  }
+
+  /**
+   * The event's SSE message, or `undefined` if it cannot be encoded; then the
+   * streams skip it and go on. The bus decodes only events that encode, so
+   * that takes code sharing the bus that changed a delivered event (they are
+   * shared, not copied); it is logged once per event, not once per stream.
+   */
+  of(event: Event): string | undefined {
     let frame = this.#byEvent.get(event);
     if (frame === undefined) {
-      frame = formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
+      try {
+        frame = formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
+      } catch (error) {
+        frame = null;
+        this.#log.error({ err: error, id: event.id }, "event skipped: it cannot be encoded");
+      }
       this.#byEvent.set(event, frame);
     }
-    return frame;
+    return frame ?? undefined;
   }
 }
 
