@@ -11,9 +11,11 @@ import { ConfigError, NotFoundError } from "./errors.js";
 import { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
 import type { AuthKeys } from "./keys.js";
+import { DEFAULT_LIMITS, type LimitSettings, limitPublishRate, StreamQuota } from "./limits.js";
 import { GatewayMetrics } from "./metrics.js";
 import { registerConsoleRoutes } from "./routes/console.js";
 import { registerHealthRoutes } from "./routes/health.js";
+import { registerMultiStreamRoute } from "./routes/multi-stream.js";
 import { registerPublishRoutes } from "./routes/publish.js";
 import { registerStreamRoutes } from "./routes/stream.js";
 import { OpenStreams } from "./streams.js";
@@ -29,6 +31,8 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
   readonly url?: string | undefined;
   /** Keys that turn access control on; without any, every request may do anything. */
   readonly auth?: AuthKeys;
+  /** Per-client limits (publish rate, open streams) and channels per stream; see {@link DEFAULT_LIMITS}. */
+  readonly limits?: Partial<LimitSettings>;
   /** pino's level: `info` by default, `silent` for none. */
   readonly logLevel?: string;
   /** Where JSON log lines go (default stdout). */
@@ -117,8 +121,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const metrics = new GatewayMetrics(bus);
   const streams = new OpenStreams(settings.heartbeatMs);
   const guard = new Guard(authenticator);
+  const limits: LimitSettings = { ...DEFAULT_LIMITS, ...options.limits };
+  limitPublishRate(app, { limits, guard, metrics });
   registerPublishRoutes(app, bus, guard);
-  registerStreamRoutes(app, { bus, guard, streams, metrics, settings });
+  const quota = new StreamQuota(limits.streamsPerClient, metrics);
+  const streamDeps = { bus, guard, streams, metrics, settings, quota };
+  registerStreamRoutes(app, streamDeps);
+  registerMultiStreamRoute(app, streamDeps, limits.channelsPerStream);
   registerHealthRoutes(app, bus, metrics);
   registerConsoleRoutes(app, authenticator.enabled);
 
