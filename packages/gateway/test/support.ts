@@ -153,11 +153,7 @@ export class RawStream {
   ended = false;
   readonly request: ClientRequest;
 
-  constructor(
-    url: string,
-    headers: Record<string, string> = {},
-    options: { readonly multiChannel?: boolean } = {},
-  ) {
+  constructor(url: string, headers: Record<string, string> = {}) {
     this.request = request(url, { headers });
     this.request.on("response", (response) => {
       this.response = response;
