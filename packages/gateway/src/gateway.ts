@@ -4,13 +4,12 @@
  */
 import { createEventBus, type EventBus } from "@eventbus/core";
 import Fastify, { type FastifyInstance } from "fastify";
-import { Authenticator } from "./auth.js";
+import { Authenticator, type AuthOptions } from "./auth.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
 import { Connections } from "./connections.js";
 import { ConfigError, NotFoundError } from "./errors.js";
 import { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
-import type { AuthKeys } from "./keys.js";
 import { DEFAULT_LIMITS, type LimitSettings, limitPublishRate, StreamQuota } from "./limits.js";
 import { GatewayMetrics } from "./metrics.js";
 import { registerConsoleRoutes } from "./routes/console.js";
@@ -29,8 +28,12 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
   readonly bus?: EventBus;
   /** The bus URL when no `bus` is given: `memory://` (default) or `redis://...`. */
   readonly url?: string | undefined;
-  /** Keys that turn access control on; without any, every request may do anything. */
-  readonly auth?: AuthKeys;
+  /**
+   * Keys that turn access control on (a secret, a public key, an identity
+   * provider's JWKS), and the `iss`/`aud`/grant-claim rules; without any key,
+   * every request may do anything.
+   */
+  readonly auth?: AuthOptions;
   /** Per-client limits (publish rate, open streams) and channels per stream; see {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<LimitSettings>;
   /** pino's level: `info` by default, `silent` for none. */
