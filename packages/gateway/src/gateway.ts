@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { Authenticator, type AuthOptions } from "./auth.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
 import { Connections } from "./connections.js";
+import { type CorsOptions, corsFor } from "./cors.js";
 import { ConfigError, NotFoundError } from "./errors.js";
 import { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
@@ -34,6 +35,8 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
    * every request may do anything.
    */
   readonly auth?: AuthOptions;
+  /** Origins whose pages may call the gateway (CORS); none by default. */
+  readonly cors?: CorsOptions;
   /** Per-client limits (publish rate, open streams) and channels per stream; see {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<LimitSettings>;
   /** pino's level: `info` by default, `silent` for none. */
@@ -91,6 +94,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bodyLimit: options.bodyLimit ?? DEFAULT_SETTINGS.bodyLimit,
   };
   const authenticator = new Authenticator(options.auth);
+  const applyCors = corsFor(options.cors);
   const ownsBus = options.bus === undefined;
   const bus = options.bus ?? createEventBus(options.url);
   const app = Fastify({
@@ -125,6 +129,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const streams = new OpenStreams(settings.heartbeatMs);
   const guard = new Guard(authenticator);
   const limits: LimitSettings = { ...DEFAULT_LIMITS, ...options.limits };
+  applyCors(app);
   limitPublishRate(app, { limits, guard, metrics });
   registerPublishRoutes(app, bus, guard);
   const quota = new StreamQuota(limits.streamsPerClient, metrics);

@@ -16,6 +16,7 @@ export {
   type ServeFlags,
   type ServeParameter,
 } from "./config.js";
+export type { CorsOptions } from "./cors.js";
 export {
   AuthUnavailableError,
   BodyTooLargeError,

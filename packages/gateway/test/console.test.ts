@@ -1,37 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "./browser.js";
 import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
-/** Debian's chromium package; `.ci/run` installs it. No npm package downloads a browser. */
-const CHROMIUM = "/usr/bin/chromium";
-
 let browser: BrowserContext;
-let profile: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  profile = mkdtempSync(join(tmpdir(), "eventbus-chromium-"));
-  // A persistent context on a fresh profile folder: Playwright passes it as --user-data-dir.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  ({ browser, close: closeBrowser } = await launchBrowser());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await closeBrowser?.();
 });
 
 async function openConsole(url: string, project: string, token?: string): Promise<Page> {
