@@ -13,9 +13,11 @@ import { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
 import { DEFAULT_LIMITS, type LimitSettings, limitPublishRate, StreamQuota } from "./limits.js";
 import { GatewayMetrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
 import { registerConsoleRoutes } from "./routes/console.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMultiStreamRoute } from "./routes/multi-stream.js";
+import { registerOpenApiRoute } from "./routes/openapi.js";
 import { registerPublishRoutes } from "./routes/publish.js";
 import { registerStreamRoutes } from "./routes/stream.js";
 import { OpenStreams } from "./streams.js";
@@ -76,8 +78,9 @@ export interface Gateway {
 
 /**
  * Builds a gateway. Routes: `POST`/`GET /v1/projects/{id}/events`,
- * `POST`/`GET /v1/agents/{id}/events`, `/healthz`, `/readyz`, `/metrics` and
- * the console at `/`; see docs/gateway.md.
+ * `POST`/`GET /v1/agents/{id}/events`, `GET /v1/events` (several channels),
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and the console at `/`;
+ * see docs/gateway.md.
  *
  * @throws {ConfigError} for an invalid key or secret.
  * @throws {UnsupportedUrlError} for a bus URL no transport serves.
@@ -137,6 +140,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   registerStreamRoutes(app, streamDeps);
   registerMultiStreamRoute(app, streamDeps, limits.channelsPerStream);
   registerHealthRoutes(app, bus, metrics);
+  registerOpenApiRoute(app, openApiDocument({ accessControl: authenticator.enabled, limits }));
   registerConsoleRoutes(app, authenticator.enabled);
 
   const stopReporting = [

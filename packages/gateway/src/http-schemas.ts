@@ -18,7 +18,7 @@ import { InvalidRequestError } from "./errors.js";
 /** A UUID in any case (as core's channels take it), lowercased. */
 const Uuid = z
   .guid({ error: "must be a UUID" })
-  .transform((id) => id.toLowerCase())
+  .overwrite((id) => id.toLowerCase())
   .meta({ example: "6f1c2a4e-8b3d-4c5e-9f7a-0b1c2d3e4f5a" });
 
 /** The path of the project routes: `/v1/projects/{projectId}/events`. */
@@ -97,10 +97,14 @@ export function channelsQuerySchema(maxChannels: number) {
     .object({
       project: repeatable(Uuid)
         .optional()
-        .meta({ description: "a project to follow; repeat for more" }),
+        .meta({
+          description: `a project to follow; repeat for more (at most ${maxChannels} channels in all, with agent=)`,
+        }),
       agent: repeatable(Uuid)
         .optional()
-        .meta({ description: "an agent to follow; repeat for more" }),
+        .meta({
+          description: `an agent to follow; repeat for more (at most ${maxChannels} channels in all, with project=)`,
+        }),
       types: TypesSchema.optional(),
     })
     .transform((query, context) => {
@@ -117,9 +121,6 @@ export function channelsQuerySchema(maxChannels: number) {
         return z.NEVER;
       }
       return { channels: [...channels.values()], types: query.types };
-    })
-    .meta({
-      description: `Between 1 and ${maxChannels} channels in all (repeats count once).`,
     });
 }
 
@@ -143,7 +144,7 @@ export const ChannelMessageSchema = z
       .meta({ description: "`project:<uuid>` or `agent:<uuid>`, as named in the query" }),
     event: WireEventSchema,
   })
-  .meta({ id: "ChannelMessage" });
+  .meta({ description: "the `data:` of a multi-channel stream's message" });
 
 /** The body of every error response: a stable `code`, a message, and `issues` for invalid input. */
 export const ErrorBodySchema = z
