@@ -1,6 +1,11 @@
 /** `eventbus serve`: runs the gateway until SIGTERM or SIGINT, then shuts it down gracefully. */
 import type { Command } from "commander";
-import { resolveServeConfig, SERVE_PARAMETERS, type ServeFlags } from "../config.js";
+import {
+  resolveServeConfig,
+  SERVE_PARAMETERS,
+  type ServeFlags,
+  type ServeParameter,
+} from "../config.js";
 import { createGateway } from "../gateway.js";
 
 /** Adds the `serve` command to `program`, with one flag per setting that has one. */
@@ -8,13 +13,21 @@ export function serveCommand(program: Command): void {
   const command = program
     .command("serve")
     .description("run the gateway: HTTP publish, SSE streams, metrics and the web console");
-  for (const parameter of Object.values(SERVE_PARAMETERS)) {
-    if ("flag" in parameter)
-      command.option(parameter.flag, `${parameter.description} (env ${parameter.env})`);
+  for (const parameter of Object.values(SERVE_PARAMETERS) as ServeParameter[]) {
+    if (parameter.flag === undefined) continue;
+    const description = `${parameter.description} (env ${parameter.env})`;
+    if (parameter.kind === "list") {
+      command.option(parameter.flag, description, (value: string, previous: string[] = []) => [
+        ...previous,
+        value,
+      ]);
+    } else {
+      command.option(parameter.flag, description);
+    }
   }
   command.addHelpText(
     "after",
-    `\nAccess control is on when ${SERVE_PARAMETERS.jwtSecret.env} (${SERVE_PARAMETERS.jwtSecret.description}) or a public key file is set.`,
+    `\nAccess control is on when ${SERVE_PARAMETERS.jwtSecret.env} (${SERVE_PARAMETERS.jwtSecret.description}), a public key file or a JWKS URL is set.`,
   );
   command.action(async (flags: ServeFlags) => {
     const config = resolveServeConfig(flags, process.env);
