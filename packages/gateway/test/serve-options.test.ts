@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_LIMITS, resolveServeConfig } from "../src/index.js";
-import { postJson, serveCli, uuid } from "./support.js";
+import { postJson, runCli, SECRET, serveCli, startGateway, tokenFor, uuid } from "./support.js";
 
 describe("serve options - deployments", () => {
   it("serve options - defaults: no CORS, no rate or stream limit, 64 channels per stream, no JWKS", () => {
@@ -83,5 +83,35 @@ describe("serve options - deployments", () => {
       `${url}/v1/events?project=${uuid()}&agent=${uuid()}&agent=${uuid()}`,
     );
     expect(tooMany.status).toBe(400);
+  });
+
+  it("serve options - eventbus token --issuer --audience mints tokens a gateway checking iss and aud accepts", async () => {
+    const project = uuid();
+    const { url } = await startGateway({
+      auth: { secret: SECRET, issuer: "https://ops.example.test", audience: "eventbus" },
+    });
+    const minted = await runCli(
+      [
+        "token",
+        "--project",
+        project,
+        "--publish",
+        "--issuer",
+        "https://ops.example.test",
+        "--audience",
+        "eventbus",
+      ],
+      { EVENTBUS_JWT_SECRET: SECRET },
+    );
+    expect(minted.code).toBe(0);
+    const path = `${url}/v1/projects/${project}/events`;
+    const event = { type: "issue.created", actor_type: "system" };
+    const accepted = await postJson(path, event, {
+      authorization: `Bearer ${minted.stdout.trim()}`,
+    });
+    expect(accepted.status).toBe(202);
+    const withoutClaims = await tokenFor({ projects: [project], publish: true });
+    const refused = await postJson(path, event, { authorization: `Bearer ${withoutClaims}` });
+    expect(refused.status).toBe(401);
   });
 });
