@@ -6,12 +6,31 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 /** Debian's chromium package. */
 const CHROMIUM = "/usr/bin/chromium";
 
+/**
+ * One browser for the test file: launched before its tests, closed after.
+ * Returns the getter of the browser.
+ */
+export function useBrowser(): () => BrowserContext {
+  let launched: { browser: BrowserContext; close: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    launched = await launchBrowser();
+  });
+  afterAll(async () => {
+    await launched?.close();
+  });
+  return () => {
+    if (launched === undefined) throw new Error("the browser is not launched yet");
+    return launched.browser;
+  };
+}
+
 /** A browser on a fresh profile folder, and how to close it and remove the folder. */
-export async function launchBrowser(): Promise<{
+async function launchBrowser(): Promise<{
   browser: BrowserContext;
   close: () => Promise<void>;
 }> {

@@ -1,21 +1,12 @@
-import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./browser.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { useBrowser } from "./browser.js";
 import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
-let browser: BrowserContext;
-let closeBrowser: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-
-afterAll(async () => {
-  await closeBrowser?.();
-});
+const browser = useBrowser();
 
 async function openConsole(url: string, project: string, token?: string): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(`${url}/`);

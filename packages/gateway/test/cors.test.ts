@@ -1,21 +1,12 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { ConfigError, createGateway } from "../src/index.js";
-import { launchBrowser } from "./browser.js";
+import { useBrowser } from "./browser.js";
 import { SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
-let browser: BrowserContext;
-let closeBrowser: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ browser, close: closeBrowser } = await launchBrowser());
-});
-
-afterAll(async () => {
-  await closeBrowser?.();
-});
+const browser = useBrowser();
 
 /** A web server on its own loopback port, so its pages have an origin of their own. */
 async function siteOrigin(): Promise<string> {
@@ -35,7 +26,7 @@ async function siteOrigin(): Promise<string> {
 }
 
 async function openPage(origin: string): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   onTestFinished(() => page.close());
   await page.goto(`${origin}/`);
   return page;

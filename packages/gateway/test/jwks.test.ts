@@ -104,6 +104,20 @@ function authFor(jwks: JwksServer, more: Partial<AuthOptions> = {}): AuthOptions
   };
 }
 
+/**
+ * A provider publishing one key (`k1`), a gateway trusting it, and a project
+ * with a grant to read and publish it.
+ */
+async function trustedProvider() {
+  const jwks = await JwksServer.start();
+  const key = await providerKey("k1");
+  jwks.keys = [key];
+  const { url } = await startGateway({ auth: authFor(jwks) });
+  const project = uuid();
+  const path = `${url}/v1/projects/${project}/events`;
+  return { jwks, key, url, project, path, grant: { projects: [project], publish: true } };
+}
+
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const issueCreated = { type: EventType.ISSUE_CREATED, actor_type: "system" };
 
@@ -112,13 +126,7 @@ const answered = (ms = 10_000) => ({ signal: AbortSignal.timeout(ms) });
 
 describe("jwks - tokens from the identity provider", () => {
   it("jwks - a provider token opens streams and publishes; iss, aud and the grant claim are checked", async () => {
-    const jwks = await JwksServer.start();
-    const key = await providerKey("k1");
-    jwks.keys = [key];
-    const { url } = await startGateway({ auth: authFor(jwks) });
-    const project = uuid();
-    const path = `${url}/v1/projects/${project}/events`;
-    const grant = { projects: [project], publish: true };
+    const { jwks, key, path, grant } = await trustedProvider();
 
     const follower = new Follower(path, bearer(await providerToken(key, grant)));
     await follower.opened();
@@ -199,13 +207,7 @@ describe("jwks - tokens from the identity provider", () => {
   });
 
   it("jwks - unknown kids within the cooldown are refused without fetching the set again", async () => {
-    const jwks = await JwksServer.start();
-    const key = await providerKey("k1");
-    jwks.keys = [key];
-    const { url } = await startGateway({ auth: authFor(jwks) });
-    const project = uuid();
-    const path = `${url}/v1/projects/${project}/events`;
-    const grant = { projects: [project], publish: true };
+    const { jwks, key, path, grant } = await trustedProvider();
     expect(
       (await postJson(path, issueCreated, bearer(await providerToken(key, grant)))).status,
     ).toBe(202);
