@@ -197,7 +197,7 @@ function endReasonOf(error: unknown): SseEndReason {
 }
 
 /** An event's SSE message on a one-channel stream: `event:` its type, `id:` its id, `data:` the wire JSON. */
-export function formatEvent(event: Event): string {
+function formatEvent(event: Event): string {
   return formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
 }
 
