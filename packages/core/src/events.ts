@@ -46,8 +46,12 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
 /** Longest event id accepted; ids travel in SSE `id:` lines and logs. */
 export const MAX_EVENT_ID_LENGTH = 200;
 
-/** Any 8-4-4-4-12 hex UUID (Python's `uuid.UUID` accepts every version), normalised to lowercase. */
-const UuidSchema = z.guid({ error: "must be a UUID" }).transform((uuid) => uuid.toLowerCase());
+/**
+ * Any 8-4-4-4-12 hex UUID (Python's `uuid.UUID` accepts every version), normalised to lowercase.
+ * `overwrite`, not `transform`: the type stays a UUID string, so JSON Schema (and the gateway's
+ * OpenAPI description) can show it as input and as output.
+ */
+const UuidSchema = z.guid({ error: "must be a UUID" }).overwrite((uuid) => uuid.toLowerCase());
 
 const EventIdSchema = z
   .string()

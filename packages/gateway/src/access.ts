@@ -39,15 +39,19 @@ const GrantSchema = z.object({
 export type Grant = z.output<typeof GrantSchema>;
 
 /**
- * Reads a grant claim; on failure says what is wrong with it, for the caller
- * to raise as its own error (a refused request, a refused mint).
+ * Reads a grant claim (named `claim` in problems); on failure says what is
+ * wrong with it, for the caller to raise as its own error (a refused request,
+ * a refused mint).
  */
-export function readGrant(value: unknown): { grant: Grant } | { problem: string } {
+export function readGrant(
+  value: unknown,
+  claim: string = GRANT_CLAIM,
+): { grant: Grant } | { problem: string } {
   const result = GrantSchema.safeParse(value);
   if (result.success) return { grant: result.data };
   const issues = result.error.issues.map((issue) => ({
     ...issue,
-    path: [GRANT_CLAIM, ...issue.path],
+    path: [claim, ...issue.path],
   }));
   return { problem: describeIssues(issues) };
 }

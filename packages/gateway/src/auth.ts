@@ -8,7 +8,8 @@ import type { KeyObject } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { Access, GRANT_CLAIM, readGrant } from "./access.js";
-import { TokenExpiredError, UnauthorizedError } from "./errors.js";
+import { AuthUnavailableError, TokenExpiredError, UnauthorizedError } from "./errors.js";
+import { JWKS_ALGORITHMS, remoteKeySet } from "./jwks.js";
 import { type AuthKeys, algorithmsOf, publicKey, SECRET_ALGORITHM, secretKey } from "./keys.js";
 
 /** The query parameter that may carry a token on stream routes (RFC 6750's name). */
@@ -88,33 +89,62 @@ function checkTimes(payload: JWTPayload): void {
   }
 }
 
+/** The keys, and what a token's claims must say. */
+export interface AuthOptions extends AuthKeys {
+  /** When set, a token's `iss` must equal it. */
+  readonly issuer?: string | undefined;
+  /** When set, a token's `aud` must be (or contain) it. */
+  readonly audience?: string | undefined;
+  /**
+   * The claim holding the {@link Grant} (default `eventbus`): an identity
+   * provider may have to use a namespaced name, such as `https://acme.example/eventbus`.
+   * The claim is the grant object, or that object as a JSON string (for
+   * providers whose claim mappers write strings only).
+   */
+  readonly grantClaim?: string | undefined;
+}
+
 /**
  * Verifies tokens against the configured keys. A token must be a JWT signed
- * with HS256 and the shared secret, or with the public key's algorithm; it
- * must carry `exp` and may carry `nbf` and `iat`, each a time from 1970 to
- * 9999; its `eventbus` claim is its
- * {@link Grant}.
+ * with HS256 and the shared secret, with the public key's algorithm, or by a
+ * key of the JWKS (a token with a `kid`, or of an algorithm no configured key
+ * has, is looked up there); it must carry `exp` and may carry `nbf` and `iat`,
+ * each a time from 1970 to 9999; it must match `iss` and `aud` when those are
+ * configured; its grant claim is its {@link Grant}.
  */
 export class Authenticator {
   /** False when no key is configured: access control is off. */
   readonly enabled: boolean;
   readonly #keys = new Map<string, KeyObject>();
+  readonly #keySet: JWTVerifyGetKey | undefined;
   readonly #algorithms: string[];
-  readonly #getKey: JWTVerifyGetKey = (header) => {
+  readonly #claims: { readonly issuer?: string; readonly audience?: string };
+  readonly #grantClaim: string;
+  readonly #getKey: JWTVerifyGetKey = (header, token) => {
     const key = this.#keys.get(header.alg ?? "");
+    const fromKeySet =
+      header.alg !== SECRET_ALGORITHM && (key === undefined || header.kid !== undefined);
+    if (this.#keySet !== undefined && fromKeySet) return this.#keySet(header, token);
     // Unreachable: jose refuses an algorithm outside `algorithms` before asking for a key.
     if (key === undefined) throw new errors.JOSEAlgNotAllowed("algorithm not allowed");
     return key;
   };
 
-  /** @throws {ConfigError} for a secret that is too short or a key that is not usable. */
-  constructor(keys: AuthKeys = {}) {
+  /** @throws {ConfigError} for a secret that is too short, a key that is not usable, or a bad JWKS URL. */
+  constructor(keys: AuthOptions = {}) {
     if (keys.secret !== undefined) this.#keys.set(SECRET_ALGORITHM, secretKey(keys.secret));
     if (keys.publicKey !== undefined) {
       const key = publicKey(keys.publicKey);
       for (const algorithm of algorithmsOf(key)) this.#keys.set(algorithm, key);
     }
-    this.#algorithms = [...this.#keys.keys()];
+    this.#keySet = keys.jwks === undefined ? undefined : remoteKeySet(keys.jwks);
+    const fromKeySet = this.#keySet === undefined ? [] : JWKS_ALGORITHMS;
+    this.#algorithms = [...new Set([...this.#keys.keys(), ...fromKeySet])];
+    this.#claims = {
+      ...(keys.issuer === undefined ? {} : { issuer: keys.issuer }),
+      ...(keys.audience === undefined ? {} : { audience: keys.audience }),
+    };
+    this.#grantClaim = keys.grantClaim ?? GRANT_CLAIM;
     this.enabled = this.#algorithms.length > 0;
   }
 
@@ -123,6 +153,7 @@ export class Authenticator {
    *
    * @throws {UnauthorizedError} no token, or one that is not valid.
    * @throws {TokenExpiredError} the token has expired.
+   * @throws {AuthUnavailableError} the identity provider's key set could not be fetched.
    */
   async verify(token: string | undefined): Promise<Access> {
     if (!this.enabled) return Access.UNRESTRICTED;
@@ -132,15 +163,27 @@ export class Authenticator {
       ({ payload } = await jwtVerify(token, this.#getKey, {
         algorithms: this.#algorithms,
         requiredClaims: ["exp"],
+        ...this.#claims,
       }));
     } catch (cause) {
+      if (cause instanceof AuthUnavailableError) throw cause;
       if (cause instanceof errors.JWTExpired) throw new TokenExpiredError({ cause });
       const reason = cause instanceof errors.JOSEError ? cause.message : "not a valid JWT";
       throw new UnauthorizedError(`invalid access token: ${reason}`, { cause });
     }
     checkTimes(payload);
-    const read = readGrant(payload[GRANT_CLAIM]);
+    const read = readGrant(grantOf(payload[this.#grantClaim]), this.#grantClaim);
     if ("problem" in read) throw new UnauthorizedError(`invalid access token: ${read.problem}`);
     return new Access(read.grant, new Date((payload.exp ?? 0) * 1000));
+  }
+}
+
+/** A grant claim as an object: JSON text is parsed (some providers write only strings). */
+function grantOf(claim: unknown): unknown {
+  if (typeof claim !== "string") return claim;
+  try {
+    return JSON.parse(claim);
+  } catch {
+    return claim;
   }
 }

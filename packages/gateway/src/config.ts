@@ -5,8 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import type { AuthOptions } from "./auth.js";
+import type { CorsOptions } from "./cors.js";
 import { ConfigError } from "./errors.js";
-import type { AuthKeys } from "./keys.js";
+import { DEFAULT_LIMITS, type LimitSettings } from "./limits.js";
 
 /** Tunables of a gateway's HTTP and SSE behaviour. */
 export interface GatewaySettings {
@@ -46,7 +48,9 @@ export interface ServeConfig extends GatewaySettings {
   readonly url: string | undefined;
   readonly host: string;
   readonly port: number;
-  readonly auth: AuthKeys;
+  readonly auth: AuthOptions;
+  readonly cors: CorsOptions;
+  readonly limits: LimitSettings;
   readonly logLevel: string;
   /** How long each attempt to reach Redis at start waits; see {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
   readonly connectTimeoutMs: number;
@@ -60,6 +64,11 @@ export interface ServeParameter {
   readonly description: string;
   /** The value without flag or variable, as `serve --help` shows it. */
   readonly default?: string;
+  /**
+   * `list`: the flag repeats, the variable separates values with commas;
+   * `switch`: a flag without a value, a variable `true`/`false` (or `1`/`0`).
+   */
+  readonly kind?: "list" | "switch";
 }
 
 /** Every setting of `eventbus serve`, its flag and its environment variable. */
@@ -128,10 +137,65 @@ export const SERVE_PARAMETERS = {
     env: "EVENTBUS_JWT_PUBLIC_KEY_FILE",
     description: "PEM public key (RSA, EC or Ed25519); turns access control on",
   },
+  jwksUrl: {
+    flag: "--jwks-url <url>",
+    env: "EVENTBUS_JWKS_URL",
+    description: "the identity provider's JSON Web Key Set (https://); turns access control on",
+  },
+  issuer: {
+    flag: "--issuer <iss>",
+    env: "EVENTBUS_JWT_ISSUER",
+    description: "tokens must carry this iss",
+  },
+  audience: {
+    flag: "--audience <aud>",
+    env: "EVENTBUS_JWT_AUDIENCE",
+    description: "tokens must carry this aud",
+  },
+  grantClaim: {
+    flag: "--grant-claim <name>",
+    env: "EVENTBUS_JWT_GRANT_CLAIM",
+    description: "the claim holding the grant (default eventbus)",
+  },
+  corsOrigin: {
+    flag: "--cors-origin <origin>",
+    env: "EVENTBUS_CORS_ORIGINS",
+    description:
+      "an origin whose pages may call the gateway (repeat; the variable takes a comma list)",
+    kind: "list",
+  },
+  corsCredentials: {
+    flag: "--cors-credentials",
+    env: "EVENTBUS_CORS_CREDENTIALS",
+    description: "let those pages send cookies (the eventbus_token cookie)",
+    kind: "switch",
+  },
+  publishRate: {
+    flag: "--publish-rate <n>",
+    env: "EVENTBUS_PUBLISH_RATE",
+    description: "publishes per window per token (per address without access control); 0: no limit",
+  },
+  publishRateWindowMs: {
+    flag: "--publish-rate-window-ms <ms>",
+    env: "EVENTBUS_PUBLISH_RATE_WINDOW_MS",
+    description: "the publish rate's window",
+  },
+  maxStreamsPerClient: {
+    flag: "--max-streams-per-client <n>",
+    env: "EVENTBUS_MAX_STREAMS_PER_CLIENT",
+    description: "open streams per token (per address without access control); 0: no limit",
+  },
+  maxStreamChannels: {
+    flag: "--max-stream-channels <n>",
+    env: "EVENTBUS_MAX_STREAM_CHANNELS",
+    description: "channels one GET /v1/events stream may follow",
+  },
 } as const satisfies Record<string, ServeParameter>;
 
-/** The raw values of {@link SERVE_PARAMETERS}, as flags give them. */
-export type ServeFlags = { readonly [K in keyof typeof SERVE_PARAMETERS]?: string | undefined };
+/** The raw values of {@link SERVE_PARAMETERS}, as flags give them: text, a repeated flag's list, a switch. */
+export type ServeFlags = {
+  readonly [K in keyof typeof SERVE_PARAMETERS]?: string | readonly string[] | boolean | undefined;
+};
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -148,8 +212,24 @@ export function resolveServeConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): ServeConfig {
   const raw = (key: keyof typeof SERVE_PARAMETERS): string | undefined => {
-    const value = flags[key] ?? env[SERVE_PARAMETERS[key].env];
+    const flag = flags[key];
+    const value = typeof flag === "string" ? flag : env[SERVE_PARAMETERS[key].env];
     return value === "" ? undefined : value;
+  };
+  const list = (key: keyof typeof SERVE_PARAMETERS): string[] => {
+    const flag = flags[key];
+    if (Array.isArray(flag)) return [...flag];
+    return (raw(key) ?? "")
+      .split(",")
+      .map((value) => value.trim())
+      .filter((value) => value !== "");
+  };
+  const toggle = (key: keyof typeof SERVE_PARAMETERS): boolean => {
+    if (flags[key] === true) return true;
+    const value = raw(key)?.toLowerCase();
+    if (value === undefined || value === "false" || value === "0") return false;
+    if (value === "true" || value === "1") return true;
+    throw new ConfigError(`${describe(key)} must be true or false, got ${JSON.stringify(value)}`);
   };
   // Timers take at most 2^31 - 1 ms; a larger delay would fire at once.
   const integer = (
@@ -174,6 +254,7 @@ export function resolveServeConfig(
     throw new ConfigError(`${describe("logLevel")} must be one of ${[...LOG_LEVELS].join(", ")}`);
   }
   const keyFile = raw("jwtPublicKeyFile");
+  const jwksUrl = raw("jwksUrl");
   return {
     url: raw("url"),
     host: raw("host") ?? DEFAULT_HOST,
@@ -187,6 +268,17 @@ export function resolveServeConfig(
     auth: {
       secret: raw("jwtSecret"),
       publicKey: keyFile === undefined ? undefined : readKeyFile(keyFile),
+      jwks: jwksUrl === undefined ? undefined : { url: jwksUrl },
+      issuer: raw("issuer"),
+      audience: raw("audience"),
+      grantClaim: raw("grantClaim"),
+    },
+    cors: { origins: list("corsOrigin"), credentials: toggle("corsCredentials") },
+    limits: {
+      publishRate: integer("publishRate", DEFAULT_LIMITS.publishRate, 0),
+      publishRateWindowMs: integer("publishRateWindowMs", DEFAULT_LIMITS.publishRateWindowMs, 1),
+      streamsPerClient: integer("maxStreamsPerClient", DEFAULT_LIMITS.streamsPerClient, 0),
+      channelsPerStream: integer("maxStreamChannels", DEFAULT_LIMITS.channelsPerStream, 1),
     },
   };
 }

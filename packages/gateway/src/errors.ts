@@ -22,6 +22,9 @@ export const GatewayErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: "GATEWAY_UNSUPPORTED_MEDIA_TYPE",
   NOT_FOUND: "GATEWAY_NOT_FOUND",
   NOT_READY: "GATEWAY_NOT_READY",
+  RATE_LIMITED: "GATEWAY_RATE_LIMITED",
+  TOO_MANY_STREAMS: "GATEWAY_TOO_MANY_STREAMS",
+  AUTH_UNAVAILABLE: "GATEWAY_AUTH_UNAVAILABLE",
   CONFIG: "GATEWAY_CONFIG",
   INTERNAL: "GATEWAY_INTERNAL",
 } as const;
@@ -141,6 +144,27 @@ export class NotFoundError extends GatewayError {
 export class NotReadyError extends GatewayError {
   override readonly name = "NotReadyError";
   readonly code = GatewayErrorCode.NOT_READY;
+}
+
+/** A client published more often than the publish rate limit allows; `Retry-After` says when it may again. */
+export class RateLimitedError extends GatewayError {
+  override readonly name = "RateLimitedError";
+  readonly code = GatewayErrorCode.RATE_LIMITED;
+}
+
+/** A client (a token, or an address without access control) already holds as many open streams as it may. */
+export class TooManyStreamsError extends GatewayError {
+  override readonly name = "TooManyStreamsError";
+  readonly code = GatewayErrorCode.TOO_MANY_STREAMS;
+}
+
+/**
+ * The identity provider's key set (JWKS) could not be fetched: unreachable,
+ * too slow, or not a key set. The token may well be valid; retry later.
+ */
+export class AuthUnavailableError extends GatewayError {
+  override readonly name = "AuthUnavailableError";
+  readonly code = GatewayErrorCode.AUTH_UNAVAILABLE;
 }
 
 /** The gateway's configuration (flags, environment, options) is not valid; it does not start. */

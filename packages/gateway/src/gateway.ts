@@ -4,19 +4,23 @@
  */
 import { createEventBus, type EventBus } from "@eventbus/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
-import { Authenticator } from "./auth.js";
+import { Authenticator, type AuthOptions } from "./auth.js";
 import { formatBusStatus } from "./bus-status.js";
 import { DEFAULT_HOST, DEFAULT_SETTINGS, type GatewaySettings, isLoopback } from "./config.js";
 import { Connections } from "./connections.js";
+import { type CorsOptions, corsFor } from "./cors.js";
 import { ConfigError, NotFoundError, NotReadyError } from "./errors.js";
 import { Guard } from "./guard.js";
 import { loopbackHostsOnly } from "./host-check.js";
 import { toHttpError, writeClientError } from "./http-errors.js";
-import type { AuthKeys } from "./keys.js";
+import { DEFAULT_LIMITS, type LimitSettings, limitPublishRate, StreamQuota } from "./limits.js";
 import { GatewayMetrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
 import { loggableUrl } from "./request-log.js";
 import { registerConsoleRoutes } from "./routes/console.js";
 import { registerHealthRoutes } from "./routes/health.js";
+import { registerMultiStreamRoute } from "./routes/multi-stream.js";
+import { registerOpenApiRoute } from "./routes/openapi.js";
 import { registerPublishRoutes } from "./routes/publish.js";
 import { registerStreamRoutes } from "./routes/stream.js";
 import { OpenStreams } from "./streams.js";
@@ -30,8 +34,16 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
   readonly bus?: EventBus;
   /** The bus URL when no `bus` is given: `memory://` (default) or `redis://...`. */
   readonly url?: string | undefined;
-  /** Keys that turn access control on; without any, every request may do anything. */
-  readonly auth?: AuthKeys;
+  /**
+   * Keys that turn access control on (a secret, a public key, an identity
+   * provider's JWKS), and the `iss`/`aud`/grant-claim rules; without any key,
+   * every request may do anything.
+   */
+  readonly auth?: AuthOptions;
+  /** Origins whose pages may call the gateway (CORS); none by default. */
+  readonly cors?: CorsOptions;
+  /** Per-client limits (publish rate, open streams) and channels per stream; see {@link DEFAULT_LIMITS}. */
+  readonly limits?: Partial<LimitSettings>;
   /** pino's level: `info` by default, `silent` for none. */
   readonly logLevel?: string;
   /** Where JSON log lines go (default stdout). */
@@ -69,8 +81,9 @@ export interface Gateway {
 
 /**
  * Builds a gateway. Routes: `POST`/`GET /v1/projects/{id}/events`,
- * `POST`/`GET /v1/agents/{id}/events`, `/healthz`, `/readyz`, `/metrics` and
- * the console at `/`; see docs/gateway.md.
+ * `POST`/`GET /v1/agents/{id}/events`, `GET /v1/events` (several channels),
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and the console at `/`;
+ * see docs/gateway.md.
  *
  * @throws {ConfigError} for an invalid key or secret.
  * @throws {UnsupportedUrlError} for a bus URL no transport serves.
@@ -87,6 +100,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bodyLimit: options.bodyLimit ?? DEFAULT_SETTINGS.bodyLimit,
   };
   const authenticator = new Authenticator(options.auth);
+  const applyCors = corsFor(options.cors);
   const ownsBus = options.bus === undefined;
   const bus = options.bus ?? createEventBus(options.url);
   const app = Fastify({
@@ -132,9 +146,16 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const metrics = new GatewayMetrics(bus, () => connections.size);
   const streams = new OpenStreams(settings.heartbeatMs);
   const guard = new Guard(authenticator);
+  const limits: LimitSettings = { ...DEFAULT_LIMITS, ...options.limits };
+  applyCors(app);
+  limitPublishRate(app, { limits, guard, metrics });
   registerPublishRoutes(app, bus, guard);
-  registerStreamRoutes(app, { bus, guard, streams, metrics, settings });
+  const quota = new StreamQuota(limits.streamsPerClient, metrics);
+  const streamDeps = { bus, guard, streams, metrics, settings, quota };
+  registerStreamRoutes(app, streamDeps);
+  registerMultiStreamRoute(app, streamDeps, limits.channelsPerStream);
   registerHealthRoutes(app, bus, metrics);
+  registerOpenApiRoute(app, openApiDocument({ accessControl: authenticator.enabled, limits }));
   registerConsoleRoutes(app, authenticator.enabled);
 
   const stopReporting = [

@@ -2,6 +2,7 @@
  * The `onRequest` hook that authenticates `/v1` requests before their body is
  * read, and hands their {@link Access} to the route.
  */
+import { createHash } from "node:crypto";
 import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { Access } from "./access.js";
 import { type Authenticator, TOKEN_QUERY_PARAM, tokenOf } from "./auth.js";
@@ -11,6 +12,7 @@ import { InternalError, UnauthorizedError } from "./errors.js";
 export class Guard {
   readonly authenticator: Authenticator;
   readonly #access = new WeakMap<FastifyRequest, Access>();
+  readonly #clients = new WeakMap<FastifyRequest, string>();
 
   constructor(authenticator: Authenticator) {
     this.authenticator = authenticator;
@@ -29,7 +31,21 @@ export class Guard {
         allowQueryAndCookie: options.allowQueryAndCookie,
       });
       this.#access.set(request, await this.authenticator.verify(token));
+      if (this.authenticator.enabled && token !== undefined) {
+        this.#clients.set(
+          request,
+          `token:${createHash("sha256").update(token).digest("base64url")}`,
+        );
+      }
     };
+  }
+
+  /**
+   * Who a guarded request comes from, for per-client limits: its token (as a
+   * digest, so no token is kept) when access control is on, else its address.
+   */
+  clientOf(request: FastifyRequest): string {
+    return this.#clients.get(request) ?? `ip:${request.ip}`;
   }
 
   /** What a guarded request may do. */

@@ -35,7 +35,7 @@ export interface ErrorBody {
 }
 
 /** The HTTP status of each code: every gateway and core code has one, or this does not compile. */
-const STATUS_OF_CODE = {
+export const STATUS_OF_CODE = {
   GATEWAY_UNAUTHORIZED: 401,
   GATEWAY_TOKEN_EXPIRED: 401,
   GATEWAY_FORBIDDEN: 403,
@@ -50,6 +50,9 @@ const STATUS_OF_CODE = {
   GATEWAY_UNSUPPORTED_MEDIA_TYPE: 415,
   GATEWAY_NOT_FOUND: 404,
   GATEWAY_NOT_READY: 503,
+  GATEWAY_RATE_LIMITED: 429,
+  GATEWAY_TOO_MANY_STREAMS: 429,
+  GATEWAY_AUTH_UNAVAILABLE: 503,
   GATEWAY_CONFIG: 500,
   GATEWAY_INTERNAL: 500,
   EVENTBUS_VALIDATION: 400,
@@ -160,13 +163,4 @@ function asKnown(error: unknown): GatewayError | EventBusError {
     }
   }
   return new InternalError({ cause: error });
-}
-
-/** The error for a path or query parameter that is not valid. */
-export function invalidParameter(
-  where: "params" | "query",
-  name: string,
-  message: string,
-): InvalidRequestError {
-  return new InvalidRequestError([{ path: [where, name], message }]);
 }

@@ -4,7 +4,7 @@
  * web console, on an `@eventbus/core` bus. The `eventbus` CLI runs it.
  */
 export { Access, ANY, GRANT_CLAIM, type Grant } from "./access.js";
-export { Authenticator, TOKEN_COOKIE, TOKEN_QUERY_PARAM } from "./auth.js";
+export { Authenticator, type AuthOptions, TOKEN_COOKIE, TOKEN_QUERY_PARAM } from "./auth.js";
 export {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -16,7 +16,9 @@ export {
   type ServeFlags,
   type ServeParameter,
 } from "./config.js";
+export type { CorsOptions } from "./cors.js";
 export {
+  AuthUnavailableError,
   BodyTooLargeError,
   ConfigError,
   ForbiddenError,
@@ -27,7 +29,9 @@ export {
   MalformedBodyError,
   NotFoundError,
   NotReadyError,
+  RateLimitedError,
   TokenExpiredError,
+  TooManyStreamsError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from "./errors.js";
@@ -38,5 +42,7 @@ export {
   type ListenOptions,
 } from "./gateway.js";
 export type { ErrorBody } from "./http-errors.js";
+export type { JwksOptions } from "./jwks.js";
 export type { AuthKeys } from "./keys.js";
+export { DEFAULT_LIMITS, type LimitSettings } from "./limits.js";
 export { type MintOptions, mintToken } from "./token.js";

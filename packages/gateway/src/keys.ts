@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import { ConfigError } from "./errors.js";
+import type { JwksOptions } from "./jwks.js";
 
 /** The HMAC algorithm used with a shared secret. */
 export const SECRET_ALGORITHM = "HS256";
@@ -15,11 +16,13 @@ const MIN_SECRET_BYTES = 32;
 /**
  * The key material that turns access control on: a shared `secret` (HS256),
  * a `publicKey` (PEM text or a `KeyObject`; RSA, EC P-256/384/521 or Ed25519)
- * whose private half an identity provider signs with, or both.
+ * whose private half an identity provider signs with, an identity provider's
+ * key set (`jwks`), or several of them.
  */
 export interface AuthKeys {
   readonly secret?: string | undefined;
   readonly publicKey?: string | KeyObject | undefined;
+  readonly jwks?: JwksOptions | undefined;
 }
 
 /**

@@ -11,8 +11,14 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 export class GatewayMetrics {
   /** Everything below, plus the process's default metrics (CPU, memory, event loop). */
   readonly registry = new Registry();
-  /** Open SSE streams, by kind. */
+  /** Open SSE streams, by kind: `project`, `agent`, or `multi` (`GET /v1/events`). */
   readonly openStreams: Gauge<"kind">;
+  /** Clients (tokens, or addresses without access control) with at least one stream open. */
+  readonly streamClients: Gauge;
+  /** Streams refused because their client held its quota of open streams. */
+  readonly streamsRefused: Counter;
+  /** Publishes refused by the publish rate limit. */
+  readonly publishesRateLimited: Counter;
   /** Events written to SSE streams (after each stream's `?types=` filter). */
   readonly eventsSent: Counter;
   /** Events buffered for a stream that was cut off as a slow consumer, so never sent. */
@@ -29,6 +35,21 @@ export class GatewayMetrics {
       name: "eventbus_sse_open_streams",
       help: "SSE streams open now",
       labelNames: ["kind"],
+      registers,
+    });
+    this.streamClients = new Gauge({
+      name: "eventbus_sse_stream_clients",
+      help: "Clients (tokens, or addresses without access control) with at least one SSE stream open",
+      registers,
+    });
+    this.streamsRefused = new Counter({
+      name: "eventbus_sse_streams_refused_total",
+      help: "SSE streams refused (429) because their client held its quota of open streams",
+      registers,
+    });
+    this.publishesRateLimited = new Counter({
+      name: "eventbus_publish_rate_limited_total",
+      help: "Publishes refused (429) by the publish rate limit",
       registers,
     });
     this.eventsSent = new Counter({

@@ -20,6 +20,10 @@ export interface MintOptions {
   readonly ttlSeconds: number;
   /** Who the token is for, as the `sub` claim (optional, for logs). */
   readonly subject?: string | undefined;
+  /** The `iss` claim, for a gateway that checks it (`--issuer`). */
+  readonly issuer?: string | undefined;
+  /** The `aud` claim, for a gateway that checks it (`--audience`). */
+  readonly audience?: string | undefined;
   /** The shared HS256 secret (at least 32 bytes) the gateway verifies with. */
   readonly secret?: string | undefined;
   /** Or a PEM private key, whose public half the gateway is configured with. */
@@ -28,7 +32,7 @@ export interface MintOptions {
 
 /**
  * Signs a JWT carrying `{ "eventbus": { projects, agents, publish } }`, `exp`,
- * `iat`, a `jti` and optionally `sub`.
+ * `iat`, a `jti` and optionally `sub`, `iss` and `aud`.
  *
  * @throws {ConfigError} without exactly one key, for a bad key, a non-positive
  * `ttlSeconds`, or a project or agent that is not a UUID or `"*"`.
@@ -53,6 +57,8 @@ export async function mintToken(options: MintOptions): Promise<string> {
     .setJti(randomUUID())
     .setExpirationTime(Math.floor(Date.now() / 1000) + options.ttlSeconds);
   if (options.subject !== undefined) jwt.setSubject(options.subject);
+  if (options.issuer !== undefined) jwt.setIssuer(options.issuer);
+  if (options.audience !== undefined) jwt.setAudience(options.audience);
   return jwt.sign(key);
 }
 

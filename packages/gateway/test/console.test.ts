@@ -1,43 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createEventBus } from "@eventbus/core";
 import { startRedisServer } from "@eventbus/test-redis";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { useBrowser } from "./browser.js";
 import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
-/** Debian's chromium package; `.ci/run` installs it. No npm package downloads a browser. */
-const CHROMIUM = "/usr/bin/chromium";
-
-let browser: BrowserContext;
-let profile: string;
-
-beforeAll(async () => {
-  profile = mkdtempSync(join(tmpdir(), "eventbus-chromium-"));
-  // A persistent context on a fresh profile folder: Playwright passes it as --user-data-dir.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
-});
+const browser = useBrowser();
 
 async function openConsole(url: string, project: string, token?: string): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(`${url}/`);

@@ -12,6 +12,7 @@ import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/
 import { EventSource } from "eventsource";
 import { createClient } from "redis";
 import { onTestFinished } from "vitest";
+import { ChannelMessageSchema } from "../src/http-schemas.js";
 import { createGateway, type Gateway, type GatewayOptions, mintToken } from "../src/index.js";
 
 /** The shared secret of gateways with access control in tests (at least 32 bytes). */
@@ -97,19 +98,27 @@ export interface EndReason {
 /**
  * An SSE client following one URL: the events it received (decoded from the
  * wire JSON in `data:`), the reasons in `event: error` messages, and the HTTP
- * status of a refused connection. Closed when the test finishes.
+ * status of a refused connection. Closed when the test finishes. On a
+ * multi-channel stream (`multiChannel`), `data:` must be a `ChannelMessage`
+ * (checked with its schema) and `channels` records each message's channel.
  */
 export class Follower {
   readonly events: Event[] = [];
   /** `id:` of each message, in order. */
   readonly ids: string[] = [];
+  /** The `channel` of each message of a multi-channel stream, in order. */
+  readonly channels: string[] = [];
   readonly endReasons: EndReason[] = [];
   /** The HTTP status when the connection was refused (the source is then closed). */
   refusedWith: number | undefined;
   readonly source: EventSource;
   #opens = 0;
 
-  constructor(url: string, headers: Record<string, string> = {}) {
+  constructor(
+    url: string,
+    headers: Record<string, string> = {},
+    options: { readonly multiChannel?: boolean } = {},
+  ) {
     this.source = new EventSource(url, {
       fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers } }),
     });
@@ -118,7 +127,13 @@ export class Follower {
     });
     for (const type of EVENT_TYPES) {
       this.source.addEventListener(type, (message) => {
-        this.events.push(decodeEvent(message.data));
+        if (options.multiChannel === true) {
+          const { channel, event } = ChannelMessageSchema.parse(JSON.parse(message.data));
+          this.channels.push(channel);
+          this.events.push(decodeEvent(JSON.stringify(event)));
+        } else {
+          this.events.push(decodeEvent(message.data));
+        }
         this.ids.push(message.lastEventId);
       });
     }

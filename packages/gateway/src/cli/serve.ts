@@ -17,11 +17,19 @@ export function serveCommand(program: Command): void {
   for (const parameter of parameters) {
     if (parameter.flag === undefined) continue;
     const fallback = parameter.default === undefined ? "" : `, default: ${parameter.default}`;
-    command.option(parameter.flag, `${parameter.description} (env ${parameter.env}${fallback})`);
+    const description = `${parameter.description} (env ${parameter.env}${fallback})`;
+    if (parameter.kind === "list") {
+      command.option(parameter.flag, description, (value: string, previous: string[] = []) => [
+        ...previous,
+        value,
+      ]);
+    } else {
+      command.option(parameter.flag, description);
+    }
   }
   command.addHelpText(
     "after",
-    `\nAccess control is on when ${SERVE_PARAMETERS.jwtSecret.env} (${SERVE_PARAMETERS.jwtSecret.description}) or a public key file is set.`,
+    `\nAccess control is on when ${SERVE_PARAMETERS.jwtSecret.env} (${SERVE_PARAMETERS.jwtSecret.description}), a public key file or a JWKS URL is set.`,
   );
   command.action(async (flags: ServeFlags) => {
     const config = resolveServeConfig(flags, process.env);

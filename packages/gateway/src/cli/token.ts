@@ -11,6 +11,8 @@ interface TokenOptions {
   readonly publish?: boolean;
   readonly ttl: number;
   readonly subject?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
   readonly privateKey?: string;
 }
 
@@ -40,6 +42,8 @@ export function tokenCommand(program: Command): void {
         .default(3600, "1h"),
     )
     .option("--subject <sub>", "who the token is for (the sub claim)")
+    .option("--issuer <iss>", "the iss claim, for a gateway run with --issuer")
+    .option("--audience <aud>", "the aud claim, for a gateway run with --audience")
     .option("--private-key <file>", "sign with this PEM private key instead of the secret")
     .action(async (options: TokenOptions) => {
       if (options.project === undefined && options.agent === undefined) {
@@ -55,6 +59,8 @@ export function tokenCommand(program: Command): void {
         publish: options.publish === true,
         ttlSeconds: options.ttl,
         subject: options.subject,
+        issuer: options.issuer,
+        audience: options.audience,
         ...(options.privateKey === undefined
           ? { secret }
           : { privateKeyPem: readKeyFile(options.privateKey, "private key") }),

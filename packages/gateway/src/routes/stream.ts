@@ -1,20 +1,23 @@
 /**
  * GET /v1/projects/{projectId}/events and GET /v1/agents/{agentId}/events:
- * follow a channel live over Server-Sent Events.
+ * follow a channel live over Server-Sent Events. {@link openStream} serves
+ * every stream route's response, this file's and the multi-channel one's.
  */
 import {
-  EVENT_TYPES,
   type Event,
   type EventBus,
   type EventType,
   encodeEvent,
   type Subscription,
 } from "@eventbus/core";
-import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Access } from "../access.js";
 import type { GatewaySettings } from "../config.js";
 import { NotReadyError, TokenExpiredError } from "../errors.js";
 import type { Guard } from "../guard.js";
-import { invalidParameter, toHttpError } from "../http-errors.js";
+import { toHttpError } from "../http-errors.js";
+import { parseRequestPart, StreamQuerySchema, typesQueryOf } from "../http-schemas.js";
+import type { StreamQuota } from "../limits.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { formatMessage, type SseEndReason, SseStream } from "../sse.js";
 import type { OpenStreams } from "../streams.js";
@@ -33,6 +36,8 @@ export interface StreamDependencies {
   readonly streams: OpenStreams;
   readonly metrics: GatewayMetrics;
   readonly settings: GatewaySettings;
+  /** How many streams each client may hold open. */
+  readonly quota: StreamQuota;
 }
 
 /**
@@ -42,7 +47,8 @@ export interface StreamDependencies {
  * confirmed, so a client that sees it open receives every event published
  * from then on; while the bus is disconnected it is refused with 503
  * (`GATEWAY_NOT_READY`), and open streams hear of the outage (`event:
- * disconnected`, then `event: reconnected` with the downtime). A stream ends when the client leaves, the token expires
+ * disconnected`, then `event: reconnected` with the downtime). A stream ends
+ * when the client leaves, the token expires
  * (`event: error`, `GATEWAY_TOKEN_EXPIRED`), the client falls `streamBuffer`
  * events behind (`event: error`, `EVENTBUS_SLOW_CONSUMER`), or the gateway
  * shuts down (a comment, then the end).
@@ -50,74 +56,125 @@ export interface StreamDependencies {
 export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependencies): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
   const frames = new Frames(app.log);
+  const frame = (event: Event): string | undefined => frames.of(event, formatEvent);
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
     // No automatic HEAD route: a HEAD request would hold a stream open that sends nothing.
     app.get(EVENTS_ROUTE[kind], { onRequest, exposeHeadRoute: false }, async (request, reply) => {
       const { address, channel } = targetOf(deps.bus, kind, request.params);
       const access = deps.guard.accessOf(request);
       access.assertRead(address);
-      const types = typesOf(request.query);
-      // A stream answers 200 only while the bus can deliver to it.
-      await deps.bus.ready;
-      assertConnected(deps.bus);
-      const left = new AbortController();
-      reply.raw.once("close", () => left.abort());
-      const sub = deps.bus.subscribe([channel], {
-        signal: left.signal,
-        bufferSize: deps.settings.streamBuffer,
-        overflow: "error",
-      });
-      await sub.ready;
-      // A channel already subscribed is ready at once, even while the bus is down.
-      if (!deps.bus.connected) sub.unsubscribe();
-      assertConnected(deps.bus);
-      reply.hijack();
-      if (left.signal.aborted) return;
-      const stream = new SseStream(reply.raw, {
-        retryMs: deps.settings.retryMs,
-        graceMs: END_GRACE_MS,
-      });
-      deps.streams.add(stream);
-      deps.metrics.openStreams.inc({ kind });
-      const log = request.log.child({ channel });
-      log.info("stream opened");
-      stream.closed.then(() => {
-        deps.metrics.openStreams.dec({ kind });
-        log.info({ reason: stream.endReason?.code ?? "closed" }, "stream closed");
-      });
-      follow(sub, stream, {
-        types,
-        expiresAt: access.expiresAt,
-        frames,
-        metrics: deps.metrics,
-        log,
-      });
+      const { types } = parseRequestPart("query", StreamQuerySchema, typesQueryOf(request.query));
+      await openStream(request, reply, deps, { kind, access, types, feeds: [{ channel, frame }] });
+    });
+  }
+}
+
+/** One channel a stream follows, and how its events are written as SSE messages. */
+export interface StreamFeed {
+  readonly channel: string;
+  readonly frame: (event: Event) => string | undefined;
+}
+
+/** What {@link openStream} opens: the channels, the client's access and its `?types=` filter. */
+export interface StreamSpec {
+  /** The `kind` label of the open-streams gauge. */
+  readonly kind: TargetKind | "multi";
+  readonly feeds: readonly StreamFeed[];
+  readonly access: Access;
+  readonly types: ReadonlySet<EventType> | undefined;
+}
+
+/**
+ * Serves a stream route's response: one bus subscription per feed, the 200
+ * and `retry:` hint once every one is confirmed, then each event as its feed
+ * frames it, until the client leaves, the token expires, a subscription fails
+ * or the gateway shuts down. Counts against the client's stream quota while open.
+ *
+ * @throws {TooManyStreamsError} when the client holds its quota of streams already.
+ */
+export async function openStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: StreamDependencies,
+  spec: StreamSpec,
+): Promise<void> {
+  // A stream answers 200 only while the bus can deliver to it.
+  await deps.bus.ready;
+  assertConnected(deps.bus);
+  const release = deps.quota.acquire(deps.guard.clientOf(request));
+  const left = new AbortController();
+  reply.raw.once("close", () => left.abort());
+  const followed = spec.feeds.map((feed) => ({
+    feed,
+    sub: deps.bus.subscribe([feed.channel], {
+      signal: left.signal,
+      bufferSize: deps.settings.streamBuffer,
+      overflow: "error",
+    }),
+  }));
+  try {
+    await Promise.all(followed.map(({ sub }) => sub.ready));
+    // A channel already subscribed is ready at once, even while the bus is down.
+    assertConnected(deps.bus);
+  } catch (error) {
+    for (const { sub } of followed) sub.unsubscribe();
+    release();
+    throw error;
+  }
+  reply.hijack();
+  if (left.signal.aborted) {
+    release();
+    return;
+  }
+  // Headers set before the hijack (CORS, by its plugin) go out with the stream's own.
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
+  const stream = new SseStream(reply.raw, {
+    retryMs: deps.settings.retryMs,
+    graceMs: END_GRACE_MS,
+  });
+  deps.streams.add(stream);
+  deps.metrics.openStreams.inc({ kind: spec.kind });
+  const channels = spec.feeds.map((feed) => feed.channel);
+  const log = request.log.child(channels.length === 1 ? { channel: channels[0] } : { channels });
+  log.info("stream opened");
+  const cancelExpiry =
+    spec.access.expiresAt === undefined
+      ? undefined
+      : at(spec.access.expiresAt, () => stream.fail(new TokenExpiredError()));
+  stream.closed.then(() => {
+    release();
+    cancelExpiry?.();
+    deps.metrics.openStreams.dec({ kind: spec.kind });
+    log.info({ reason: stream.endReason?.code ?? "closed" }, "stream closed");
+  });
+  for (const { feed, sub } of followed) {
+    follow(sub, stream, {
+      types: spec.types,
+      frame: feed.frame,
+      metrics: deps.metrics,
+      log,
     });
   }
 }
 
 /**
- * Writes each event of `sub` to `stream` as `event: <type>`, `id: <id>`,
- * `data: <wire JSON>`, waiting for the socket to drain when its buffer is
- * full (the subscription buffers meanwhile, up to its bound). Ends the stream
- * with the reason when the subscription fails or the token expires, and ends
- * the subscription when the stream closes.
+ * Writes each event of `sub` to `stream` as its `frame` formats it, waiting
+ * for the socket to drain when its buffer is full (the subscription buffers
+ * meanwhile, up to its bound). Ends the stream with the reason when the
+ * subscription fails, and ends the subscription when the stream closes.
  */
 function follow(
   sub: Subscription,
   stream: SseStream,
   options: {
     readonly types: ReadonlySet<EventType> | undefined;
-    readonly expiresAt: Date | undefined;
-    readonly frames: Frames;
+    readonly frame: (event: Event) => string | undefined;
     readonly metrics: GatewayMetrics;
     readonly log: FastifyBaseLogger;
   },
 ): void {
-  const cancelExpiry =
-    options.expiresAt === undefined
-      ? undefined
-      : at(options.expiresAt, () => stream.fail(new TokenExpiredError()));
   sub.closed.then((error) => {
     if (error === undefined) {
       stream.end();
@@ -128,15 +185,12 @@ function follow(
     options.log.warn({ err: error }, "stream ended by its subscription");
     stream.fail(endReasonOf(error));
   });
-  stream.closed.then(() => {
-    sub.unsubscribe();
-    cancelExpiry?.();
-  });
+  stream.closed.then(() => sub.unsubscribe());
   const pump = async (): Promise<void> => {
     for await (const event of sub) {
       if (!stream.isOpen) break;
       if (options.types !== undefined && !options.types.has(event.type)) continue;
-      const frame = options.frames.of(event);
+      const frame = options.frame(event);
       if (frame === undefined) continue;
       const written = stream.send(frame);
       options.metrics.eventsSent.inc();
@@ -152,12 +206,18 @@ function endReasonOf(error: unknown): SseEndReason {
   return toHttpError(error).body.error;
 }
 
+/** An event's SSE message on a one-channel stream: `event:` its type, `id:` its id, `data:` the wire JSON. */
+function formatEvent(event: Event): string {
+  return formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
+}
+
 /**
  * Each event's SSE message, formatted once however many streams send it: the
- * bus hands every subscriber of a channel the same event object, so the
- * per-stream work on the delivery path is a lookup and a socket write.
+ * bus hands every subscriber of a channel the same event object (one object
+ * per channel and message), so the per-stream work on the delivery path is a
+ * lookup and a socket write. One instance per message format.
  */
-class Frames {
+export class Frames {
   /** The frame of each event seen, or `null` for one that could not be encoded. */
   readonly #byEvent = new WeakMap<Event, string | null>();
   readonly #log: FastifyBaseLogger;
@@ -167,16 +227,17 @@ class Frames {
   }
 
   /**
-   * The event's SSE message, or `undefined` if it cannot be encoded; then the
-   * streams skip it and go on. The bus decodes only events that encode, so
-   * that takes code sharing the bus that changed a delivered event (they are
-   * shared, not copied); it is logged once per event, not once per stream.
+   * The message of `event` as `format` writes it, formatted on first use; or
+   * `undefined` if it cannot be encoded, and then the streams skip it and go
+   * on. The bus decodes only events that encode, so that takes code sharing
+   * the bus that changed a delivered event (they are shared, not copied); it
+   * is logged once per event, not once per stream.
    */
-  of(event: Event): string | undefined {
+  of(event: Event, format: (event: Event) => string): string | undefined {
     let frame = this.#byEvent.get(event);
     if (frame === undefined) {
       try {
-        frame = formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
+        frame = format(event);
       } catch (error) {
         frame = null;
         this.#log.error({ err: error, id: event.id }, "event skipped: it cannot be encoded");
@@ -210,51 +271,4 @@ function at(date: Date, task: () => void): () => void {
   };
   arm();
   return () => clearTimeout(timer);
-}
-
-const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-/** The query parameters that carry the `?types=` filter: `types`, and `types[]` as array-minded clients (axios, qs) write it. */
-const TYPES_PARAMS: ReadonlySet<string> = new Set(["types", "types[]"]);
-
-/** Names that look like the filter but are not it (`type=`, `types[0]=`, `Types=`): refused, not ignored. */
-const TYPES_LOOKALIKE = /^types?(\[.*\])?$/i;
-
-/**
- * The `?types=` filter: event types separated by commas (the parameter may
- * also repeat, or be spelled `types[]`). `undefined` when absent or empty:
- * every type.
- *
- * @throws {InvalidRequestError} naming an unknown type, or a parameter that
- * looks like the filter but is not it (a stream that ignored it would carry
- * every type).
- */
-function typesOf(query: unknown): ReadonlySet<EventType> | undefined {
-  const fields = (query ?? {}) as Record<string, string | string[] | undefined>;
-  const values: string[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    if (TYPES_PARAMS.has(name)) {
-      if (value !== undefined) values.push(...[value].flat());
-    } else if (TYPES_LOOKALIKE.test(name)) {
-      throw invalidParameter(
-        "query",
-        name,
-        `unknown query parameter; filter with types=a,b (or repeat types=)`,
-      );
-    }
-  }
-  const names = values
-    .flatMap((value) => value.split(","))
-    .map((name) => name.trim())
-    .filter((name) => name !== "");
-  if (names.length === 0) return undefined;
-  const unknown = names.filter((name) => !KNOWN_TYPES.has(name));
-  if (unknown.length > 0) {
-    throw invalidParameter(
-      "query",
-      "types",
-      `unknown event type ${unknown.map((name) => JSON.stringify(name)).join(", ")}; expected some of ${EVENT_TYPES.join(", ")}`,
-    );
-  }
-  return new Set(names as EventType[]);
 }

@@ -3,7 +3,7 @@
  * both the publish and the stream routes.
  */
 import type { ChannelAddress, EventBus } from "@eventbus/core";
-import { invalidParameter } from "../http-errors.js";
+import { AgentParamsSchema, ProjectParamsSchema, parseRequestPart } from "../http-schemas.js";
 
 /** The kinds of channel the gateway serves: a project's events and an agent's. */
 export type TargetKind = ChannelAddress["kind"];
@@ -14,11 +14,6 @@ export const EVENTS_ROUTE = {
   agent: "/v1/agents/:agentId/events",
 } as const satisfies Record<TargetKind, string>;
 
-const ID_PARAM = { project: "projectId", agent: "agentId" } as const satisfies Record<
-  TargetKind,
-  string
->;
-
 /** A checked path: the address (lowercase UUID) and its channel on the bus. */
 export interface Target {
   readonly address: ChannelAddress;
@@ -26,17 +21,22 @@ export interface Target {
 }
 
 /**
- * The target of a request to {@link EVENTS_ROUTE}`[kind]`.
+ * The target of a request to {@link EVENTS_ROUTE}`[kind]`, its path parsed
+ * with the schema the OpenAPI description shows.
  * @throws {InvalidRequestError} if the id in the path is not a UUID.
  */
 export function targetOf(bus: EventBus, kind: TargetKind, params: unknown): Target {
-  const name = ID_PARAM[kind];
-  const id = (params as Record<string, string | undefined>)[name] ?? "";
-  let channel: string;
-  try {
-    channel = kind === "project" ? bus.getProjectChannel(id) : bus.getAgentChannel(id);
-  } catch {
-    throw invalidParameter("params", name, "must be a UUID");
-  }
-  return { address: { kind, id: id.toLowerCase() }, channel };
+  const id =
+    kind === "project"
+      ? parseRequestPart("params", ProjectParamsSchema, params).projectId
+      : parseRequestPart("params", AgentParamsSchema, params).agentId;
+  const address = { kind, id };
+  return { address, channel: channelOf(bus, address) };
+}
+
+/** The bus channel of a project or agent whose id is a UUID. */
+export function channelOf(bus: EventBus, address: ChannelAddress): string {
+  return address.kind === "project"
+    ? bus.getProjectChannel(address.id)
+    : bus.getAgentChannel(address.id);
 }

@@ -1,0 +1,220 @@
+/**
+ * The OpenAPI 3.1 description of the gateway's HTTP API, built (zod-openapi)
+ * from the zod schemas the routes parse with (http-schemas.ts) and core's
+ * wire schema, and from this gateway's settings: whether tokens are needed,
+ * the channel bound, the publish rate limit. `GET /openapi.json` serves it; a
+ * test checks it against the routes that exist.
+ */
+import { readFileSync } from "node:fs";
+import { WireEventSchema } from "@eventbus/core";
+import { z } from "zod";
+import {
+  createDocument,
+  type oas31,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiResponsesObject,
+} from "zod-openapi";
+import { TOKEN_COOKIE, TOKEN_QUERY_PARAM } from "./auth.js";
+import { STATUS_OF_CODE } from "./http-errors.js";
+import {
+  AgentParamsSchema,
+  ChannelMessageSchema,
+  channelsQuerySchema,
+  ErrorBodySchema,
+  ProjectParamsSchema,
+  PublishBodySchema,
+  StreamQuerySchema,
+} from "./http-schemas.js";
+import type { LimitSettings } from "./limits.js";
+
+/** What the description depends on. */
+export interface OpenApiSettings {
+  readonly accessControl: boolean;
+  readonly limits: LimitSettings;
+}
+
+const PACKAGE = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  readonly version: string;
+};
+
+/** The security schemes a token may come by; streams take all three, publishing the header only. */
+const SECURITY_SCHEMES = {
+  bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+  accessTokenQuery: { type: "apiKey", in: "query", name: TOKEN_QUERY_PARAM },
+  accessTokenCookie: { type: "apiKey", in: "cookie", name: TOKEN_COOKIE },
+} as const satisfies Record<string, oas31.SecuritySchemeObject>;
+
+/** The error response of `status`, naming the codes answered with it. */
+function errorResponse(status: number, extra: Partial<oas31.ResponseObject> = {}) {
+  const codes = Object.entries(STATUS_OF_CODE)
+    .filter(([, code]) => code === status)
+    .map(([name]) => name);
+  return {
+    description: `error; \`error.code\` is one of ${codes.join(", ")}`,
+    content: { "application/json": { schema: ErrorBodySchema } },
+    ...extra,
+  };
+}
+
+/** The error responses of the listed statuses. */
+function errors(...statuses: number[]): ZodOpenApiResponsesObject {
+  return Object.fromEntries(statuses.map((status) => [String(status), errorResponse(status)]));
+}
+
+const SSE_DESCRIPTION = [
+  "Server-Sent Events, sent once the subscription is confirmed: `retry:` first, then one message",
+  "per event (`event:` the type, `id:` the event id, `data:` %DATA% on one line), `: heartbeat`",
+  "comments, and, when the gateway ends the stream for a reason, a last `event: error` message",
+  'whose data is `{"code","message"}` (`GATEWAY_TOKEN_EXPIRED`, `EVENTBUS_SLOW_CONSUMER`).',
+].join(" ");
+
+function sseResponse(data: string): oas31.ResponseObject {
+  return {
+    description: SSE_DESCRIPTION.replace("%DATA%", data),
+    content: { "text/event-stream": { schema: { type: "string" } } },
+  };
+}
+
+/**
+ * Builds the description for a gateway with these settings.
+ * @example
+ * const document = openApiDocument({ accessControl: true, limits: DEFAULT_LIMITS });
+ */
+export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject {
+  const guarded = (schemes: (keyof typeof SECURITY_SCHEMES)[]) =>
+    settings.accessControl ? { security: schemes.map((scheme) => ({ [scheme]: [] })) } : {};
+  const refusals = settings.accessControl ? [401, 403] : [];
+  const streamSecurity = guarded(["bearer", "accessTokenQuery", "accessTokenCookie"]);
+  const streamLimit = settings.limits.streamsPerClient > 0 ? [429] : [];
+  const rateLimit =
+    settings.limits.publishRate > 0
+      ? {
+          "429": errorResponse(429, {
+            headers: {
+              "Retry-After": {
+                description: "seconds until the client may publish again",
+                schema: { type: "integer" },
+              },
+            },
+          }),
+        }
+      : {};
+
+  const stream = (kind: "project" | "agent"): ZodOpenApiOperationObject => ({
+    summary: `Follow the ${kind}'s events live (SSE)`,
+    operationId: `follow${kind === "project" ? "Project" : "Agent"}`,
+    tags: ["streams"],
+    requestParams: {
+      path: kind === "project" ? ProjectParamsSchema : AgentParamsSchema,
+      query: StreamQuerySchema,
+    },
+    ...streamSecurity,
+    responses: {
+      "200": sseResponse("the event in the wire format (`Event`)"),
+      ...errors(400, ...refusals, ...streamLimit, 503),
+    },
+  });
+  const publish = (kind: "project" | "agent"): ZodOpenApiOperationObject => ({
+    summary: `Publish one event to the ${kind}'s channel`,
+    operationId: `publishTo${kind === "project" ? "Project" : "Agent"}`,
+    tags: ["publish"],
+    requestParams: { path: kind === "project" ? ProjectParamsSchema : AgentParamsSchema },
+    requestBody: {
+      required: true,
+      content: { "application/json": { schema: PublishBodySchema[kind] } },
+    },
+    ...guarded(["bearer"]),
+    responses: {
+      "202": {
+        description: "published; the event as published, in the wire format",
+        content: { "application/json": { schema: WireEventSchema } },
+      },
+      ...errors(400, ...refusals, 413, 415, 503),
+      ...rateLimit,
+    },
+  });
+  const text = (summary: string, type: string): ZodOpenApiOperationObject => ({
+    summary,
+    tags: ["console"],
+    responses: {
+      "200": { description: summary, content: { [type]: { schema: { type: "string" } } } },
+    },
+  });
+
+  return createDocument({
+    openapi: "3.1.0",
+    info: {
+      title: "EventBus gateway",
+      version: PACKAGE.version,
+      description:
+        "Publish events over HTTP and follow projects and agents live over Server-Sent Events. See docs/gateway.md.",
+    },
+    paths: {
+      "/v1/projects/{projectId}/events": { get: stream("project"), post: publish("project") },
+      "/v1/agents/{agentId}/events": { get: stream("agent"), post: publish("agent") },
+      "/v1/events": {
+        get: {
+          summary: "Follow several projects and agents live on one stream (SSE)",
+          operationId: "followChannels",
+          tags: ["streams"],
+          requestParams: { query: channelsQuerySchema(settings.limits.channelsPerStream) },
+          ...streamSecurity,
+          responses: {
+            "200": sseResponse("a `ChannelMessage`: the channel and the event"),
+            ...errors(400, ...refusals, ...streamLimit, 503),
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          summary: "The process answers",
+          tags: ["operations"],
+          responses: {
+            "200": {
+              description: "alive",
+              content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } },
+            },
+          },
+        },
+      },
+      "/readyz": {
+        get: {
+          summary: "The bus's transport is connected",
+          tags: ["operations"],
+          responses: {
+            "200": {
+              description: "ready",
+              content: { "application/json": { schema: z.object({ status: z.literal("ready") }) } },
+            },
+            ...errors(503),
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          ...text("Prometheus metrics", "text/plain"),
+          tags: ["operations"],
+        },
+      },
+      "/openapi.json": {
+        get: {
+          summary: "This description",
+          tags: ["operations"],
+          responses: {
+            "200": {
+              description: "OpenAPI 3.1",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          },
+        },
+      },
+      "/": { get: text("The web console", "text/html") },
+      "/console.js": { get: text("The console's script", "text/javascript") },
+      "/console.css": { get: text("The console's stylesheet", "text/css") },
+    },
+    components: {
+      schemas: { Event: WireEventSchema, ChannelMessage: ChannelMessageSchema },
+      ...(settings.accessControl ? { securitySchemes: SECURITY_SCHEMES } : {}),
+    },
+  });
+}
