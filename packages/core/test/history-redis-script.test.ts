@@ -11,7 +11,6 @@ import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tryDecodePositionedEvent } from "../src/codec.js";
 import {
-  HISTORY_SCRIPTS,
   type HistoryScriptClient,
   historyKeys,
   RedisHistoryStore,
@@ -24,7 +23,7 @@ import {
   PublishFailedError,
 } from "../src/index.js";
 import { sampleEvent, waitFor } from "./helpers.js";
-import { useRedisServer } from "./redis-helpers.js";
+import { connectHistoryClient, type HistoryClient, useRedisServer } from "./redis-helpers.js";
 
 const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
 const newChannel = (): string => `events:project:${randomUUID()}`;
@@ -38,18 +37,11 @@ function eventInput() {
   return { event, input: { eventId: event.id, data: encodeEvent(event) } };
 }
 
-async function scriptClient(url: string) {
-  const client = createClient({ url, RESP: 3, scripts: HISTORY_SCRIPTS });
-  client.on("error", () => {});
-  await client.connect();
-  return client;
-}
-
 describe("redis history - keys and script", () => {
   const redis = useRedisServer();
-  let client: Awaited<ReturnType<typeof scriptClient>>;
+  let client: HistoryClient;
   beforeAll(async () => {
-    client = await scriptClient(redis.server.url);
+    client = await connectHistoryClient(redis.server.url);
   });
   afterAll(() => client.destroy());
   const newStore = (options = {}) => new RedisHistoryStore({ ...options, client: () => client });
@@ -155,7 +147,7 @@ describe("redis history - keys and script", () => {
   });
 
   it("a failure to publish is a PublishFailedError, to read a HistoryReadFailedError; the client's own errors pass as they are", async () => {
-    const broken = await scriptClient(redis.server.url);
+    const broken = await connectHistoryClient(redis.server.url);
     broken.destroy();
     const store = newStore();
     const viaBroken = new RedisHistoryStore({ client: () => broken });

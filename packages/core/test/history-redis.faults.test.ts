@@ -14,30 +14,10 @@ import { tryDecodePositionedEvent } from "../src/codec.js";
 import { HISTORY_SCRIPTS, historyKeys, RedisHistoryStore } from "../src/history/redis-store.js";
 import { encodeEvent, HISTORY_DEFAULTS, type Position } from "../src/index.js";
 import { sampleEvent, waitFor, within } from "./helpers.js";
-import { useRedisServer } from "./redis-helpers.js";
+import { connectHistoryClient, type HistoryClient, useRedisServer } from "./redis-helpers.js";
 
 const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
 const newChannel = (): string => `events:project:${randomUUID()}`;
-
-type ScriptClient = ReturnType<typeof newScriptClient>;
-
-function newScriptClient(url: string) {
-  const client = createClient({
-    url,
-    RESP: 3,
-    scripts: HISTORY_SCRIPTS,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: false },
-  });
-  client.on("error", () => {});
-  return client;
-}
-
-async function connectedScriptClient(url: string): Promise<ScriptClient> {
-  const client = newScriptClient(url);
-  await client.connect();
-  return client;
-}
 
 /** A command in the protocol's own encoding, as any client writes it. */
 function respCommand(args: readonly string[]): string {
@@ -51,9 +31,9 @@ function eventInput(n = 0) {
 
 describe("redis history faults", () => {
   const redis = useRedisServer();
-  let client: ScriptClient;
+  let client: HistoryClient;
   beforeAll(async () => {
-    client = await connectedScriptClient(redis.server.url);
+    client = await connectHistoryClient(redis.server.url);
   });
   afterAll(() => client.destroy());
 
@@ -111,7 +91,7 @@ describe("redis history faults", () => {
   it("history faults - concurrent publishers on four connections get strictly contiguous offsets, published in offset order", async () => {
     const channel = newChannel();
     const clients = await Promise.all(
-      Array.from({ length: 4 }, () => connectedScriptClient(redis.server.url)),
+      Array.from({ length: 4 }, () => connectHistoryClient(redis.server.url)),
     );
     const subscriber = createClient({ url: redis.server.url });
     await subscriber.connect();
@@ -155,7 +135,7 @@ describe("redis history faults - restart", () => {
   const redis = useRedisServer();
 
   it("history faults - Redis restarted without persistence: a new epoch, old positions are of a foreign epoch", async () => {
-    let client = await connectedScriptClient(redis.server.url);
+    let client = await connectHistoryClient(redis.server.url);
     const store = new RedisHistoryStore({ client: () => client });
     const channel = newChannel();
     try {
@@ -163,7 +143,7 @@ describe("redis history faults - restart", () => {
       const before = (await store.append(channel, eventInput(2))).position;
       await within(redis.server.restart(), 15_000, "the restart");
       client.destroy();
-      client = await connectedScriptClient(redis.server.url);
+      client = await connectHistoryClient(redis.server.url);
       const stale = await store.read(channel, { since: before });
       expect(stale).toMatchObject({ complete: false, gap: "foreign-epoch", entries: [] });
       expect(stale.current.offset).toBe(0);

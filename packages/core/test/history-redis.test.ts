@@ -1,14 +1,15 @@
 import { startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
-import { HISTORY_SCRIPTS, historyKeys, RedisHistoryStore } from "../src/history/redis-store.js";
+import { historyKeys, RedisHistoryStore } from "../src/history/redis-store.js";
 import { waitFor } from "./helpers.js";
 import { describeHistoryStoreConformance } from "./history-store.conformance.js";
+import { connectHistoryClient } from "./redis-helpers.js";
 
 describeHistoryStoreConformance("redis", async () => {
   const server = await startRedisServer();
-  const client = createClient({ url: server.url, RESP: 3, scripts: HISTORY_SCRIPTS });
+  const client = await connectHistoryClient(server.url);
   const subscriber = createClient({ url: server.url });
-  await Promise.all([client.connect(), subscriber.connect()]);
+  await subscriber.connect();
   return {
     newStore: (options) => new RedisHistoryStore({ ...options, client: () => client }),
     listen: async (channel) => {
