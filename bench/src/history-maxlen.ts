@@ -37,7 +37,8 @@ const approximateSource = exact.SCRIPT.toString().replace(
   "'MAXLEN', max_entries",
   "'MAXLEN', '~', max_entries",
 );
-if (approximateSource === exact.SCRIPT) throw new Error("the script's XADD ... MAXLEN was not found");
+if (approximateSource === exact.SCRIPT)
+  throw new Error("the script's XADD ... MAXLEN was not found");
 const approximate = defineScript({ ...exact, SCRIPT: approximateSource });
 
 type Variant = "PUBLISH (no history)" | "history, MAXLEN =" | "history, MAXLEN ~";
@@ -80,7 +81,9 @@ try {
       const publishOne = (input: (typeof data)[number]): Promise<unknown> => {
         if (variant === "PUBLISH (no history)") return publisher.publish(channel, input.data);
         const call = { channel, input, settings, command: "PUBLISH" } as const;
-        return variant === "history, MAXLEN =" ? publisher.exact(call) : publisher.approximate(call);
+        return variant === "history, MAXLEN ="
+          ? publisher.exact(call)
+          : publisher.approximate(call);
       };
       const started = performance.now();
       for (let at = 0; at < eventCount; at += inFlight) {
@@ -89,7 +92,9 @@ try {
       await done;
       const seconds = (performance.now() - started) / 1_000;
       await subscriber.unsubscribe(channel);
-      progress(`${round < 0 ? "warm-up" : `round ${round + 1}`}, ${variant}: ${Math.round(eventCount / seconds)} events/s`);
+      progress(
+        `${round < 0 ? "warm-up" : `round ${round + 1}`}, ${variant}: ${Math.round(eventCount / seconds)} events/s`,
+      );
       if (round < 0) continue; // warming up
       const figure = figures.get(variant) as Figures;
       figure.rates.push(eventCount / seconds);
@@ -115,7 +120,8 @@ try {
       eventsPerSecond: Math.round(rate),
       vsPlain: Number((rate / plain).toFixed(2)),
       retained: figure.retained,
-      bytesPerEntry: figure.bytesPerEntry === undefined ? undefined : Math.round(figure.bytesPerEntry),
+      bytesPerEntry:
+        figure.bytesPerEntry === undefined ? undefined : Math.round(figure.bytesPerEntry),
     };
   });
   if (values.json) {
