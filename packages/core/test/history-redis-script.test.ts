@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tryDecodePositionedEvent } from "../src/codec.js";
 import {
   type HistoryScriptClient,
@@ -16,40 +16,27 @@ import {
   RedisHistoryStore,
 } from "../src/history/redis-store.js";
 import {
-  encodeEvent,
   HistoryReadFailedError,
   InvalidChannelError,
   NotConnectedError,
   PublishFailedError,
 } from "../src/index.js";
-import { sampleEvent, waitFor } from "./helpers.js";
-import { connectHistoryClient, type HistoryClient, useRedisServer } from "./redis-helpers.js";
+import { waitFor } from "./helpers.js";
+import { appendable, newHistoryChannel, useHistoryStores } from "./history-helpers.js";
+import { connectHistoryClient, useRedisServer } from "./redis-helpers.js";
 
-const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
-const newChannel = (): string => `events:project:${randomUUID()}`;
-const PUBLISH_SCRIPT = readFileSync(
-  new URL("../src/history/history-publish.lua", import.meta.url),
-  "utf8",
-);
-
-function eventInput() {
-  const event = sampleEvent(projectId);
-  return { event, input: { eventId: event.id, data: encodeEvent(event) } };
-}
+const script = (name: string): string =>
+  readFileSync(new URL(`../src/history/${name}`, import.meta.url), "utf8");
+const PUBLISH_SCRIPT = script("history-publish.lua");
 
 describe("redis history - keys and script", () => {
   const redis = useRedisServer();
-  let client: HistoryClient;
-  beforeAll(async () => {
-    client = await connectHistoryClient(redis.server.url);
-  });
-  afterAll(() => client.destroy());
-  const newStore = (options = {}) => new RedisHistoryStore({ ...options, client: () => client });
+  const { newStore } = useHistoryStores(redis);
 
   it("keeps a channel's history in a Stream, a meta hash and an id set named after it, with their ttls", async () => {
     const store = newStore({ ttlMs: 60_000, metaTtlMs: 600_000 });
-    const channel = newChannel();
-    const { input } = eventInput();
+    const channel = newHistoryChannel();
+    const { input } = appendable();
     const { position } = await store.append(channel, input);
     const keys = historyKeys(channel);
     expect(keys).toEqual({
@@ -76,7 +63,7 @@ describe("redis history - keys and script", () => {
 
   it("refuses a channel name that would break the hash tag", async () => {
     const store = newStore();
-    const { input } = eventInput();
+    const { input } = appendable();
     for (const channel of ["", "a{b", "a}b"]) {
       await expect(store.append(channel, input)).rejects.toThrow(InvalidChannelError);
       await expect(store.read(channel)).rejects.toThrow(InvalidChannelError);
@@ -85,12 +72,12 @@ describe("redis history - keys and script", () => {
 
   it("runs the scripts with EVALSHA, and loads them again with EVAL after SCRIPT FLUSH", async () => {
     const store = newStore();
-    const channel = newChannel();
-    await store.append(channel, eventInput().input);
+    const channel = newHistoryChannel();
+    await store.append(channel, appendable().input);
     await redis.raw.sendCommand(["CONFIG", "RESETSTAT"]);
     await redis.raw.scriptFlush();
-    await store.append(channel, eventInput().input);
-    await store.append(channel, eventInput().input);
+    await store.append(channel, appendable().input);
+    await store.append(channel, appendable().input);
     await store.read(channel);
     const stats = await redis.raw.info("commandstats");
     const calls = (name: string) =>
@@ -102,13 +89,13 @@ describe("redis history - keys and script", () => {
 
   it("publishes with SPUBLISH when asked (sharded Pub/Sub)", async () => {
     const store = newStore({ publishCommand: "SPUBLISH" });
-    const channel = newChannel();
+    const channel = newHistoryChannel();
     const subscriber = createClient({ url: redis.server.url });
     await subscriber.connect();
     try {
       const received: string[] = [];
       await subscriber.sSubscribe(channel, (message) => received.push(message));
-      const { event, input } = eventInput();
+      const { event, input } = appendable();
       const { position } = await store.append(channel, input);
       await waitFor(() => received.length === 1, { message: "the sharded message" });
       expect(tryDecodePositionedEvent(received[0] as string)).toEqual({
@@ -122,9 +109,9 @@ describe("redis history - keys and script", () => {
   });
 
   it("the publish script checks its arguments and changes nothing when they are wrong", async () => {
-    const channel = newChannel();
+    const channel = newHistoryChannel();
     const keys = historyKeys(channel);
-    const { input } = eventInput();
+    const { input } = appendable();
     const good = [channel, input.data, input.eventId, "10", "1000", "2000", "10"];
     const run = (args: string[], keyList = [keys.history, keys.meta, keys.ids]) =>
       redis.raw.eval(PUBLISH_SCRIPT, { keys: keyList, arguments: args });
@@ -146,17 +133,25 @@ describe("redis history - keys and script", () => {
     expect(await run(good)).toEqual([1, expect.stringMatching(/^[0-9a-f]{12}$/), 0]);
   });
 
+  it("both scripts read the meta and start an epoch with the very same code", () => {
+    const epochBlock = (source: string): string | undefined =>
+      /local meta = redis\.call\('HMGET'[\s\S]*?\nend\n/.exec(source)?.[0];
+    const publish = epochBlock(PUBLISH_SCRIPT);
+    expect(publish).toContain("redis.call('DEL', history_key, ids_key)");
+    expect(epochBlock(script("history-read.lua"))).toBe(publish);
+  });
+
   it("a failure to publish is a PublishFailedError, to read a HistoryReadFailedError; the client's own errors pass as they are", async () => {
     const broken = await connectHistoryClient(redis.server.url);
     broken.destroy();
     const store = newStore();
     const viaBroken = new RedisHistoryStore({ client: () => broken });
-    const channel = newChannel();
-    await expect(viaBroken.append(channel, eventInput().input)).rejects.toThrow(PublishFailedError);
+    const channel = newHistoryChannel();
+    await expect(viaBroken.append(channel, appendable().input)).rejects.toThrow(PublishFailedError);
     await expect(viaBroken.read(channel)).rejects.toThrow(HistoryReadFailedError);
     // A key of another type: the server answers with an error.
     await redis.raw.set(historyKeys(channel).meta, "not a hash");
-    await expect(store.append(channel, eventInput().input)).rejects.toThrow(PublishFailedError);
+    await expect(store.append(channel, appendable().input)).rejects.toThrow(PublishFailedError);
     await expect(store.read(channel)).rejects.toThrow(HistoryReadFailedError);
     const down = new NotConnectedError("down");
     const waiting = new RedisHistoryStore({
@@ -164,8 +159,8 @@ describe("redis history - keys and script", () => {
         throw down;
       },
     });
-    await expect(waiting.append(newChannel(), eventInput().input)).rejects.toBe(down);
-    await expect(waiting.read(newChannel())).rejects.toBe(down);
+    await expect(waiting.append(newHistoryChannel(), appendable().input)).rejects.toBe(down);
+    await expect(waiting.read(newHistoryChannel())).rejects.toBe(down);
   });
 });
 
@@ -176,7 +171,7 @@ describe("redis history - cluster slots", () => {
     await raw.connect();
     try {
       for (const channel of [
-        newChannel(),
+        newHistoryChannel(),
         `events:agent:${randomUUID()}`,
         "custom.prefix:project:x",
       ]) {

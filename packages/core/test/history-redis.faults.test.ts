@@ -5,44 +5,32 @@
  * and concurrent publishers. (Trimming beyond `maxEntries` runs on Redis in
  * the conformance suite, `history-redis.test.ts`.)
  */
-import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createConnection } from "node:net";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tryDecodePositionedEvent } from "../src/codec.js";
 import { HISTORY_SCRIPTS, historyKeys, RedisHistoryStore } from "../src/history/redis-store.js";
-import { encodeEvent, HISTORY_DEFAULTS, type Position } from "../src/index.js";
-import { sampleEvent, waitFor, within } from "./helpers.js";
-import { connectHistoryClient, type HistoryClient, useRedisServer } from "./redis-helpers.js";
-
-const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
-const newChannel = (): string => `events:project:${randomUUID()}`;
+import { HISTORY_DEFAULTS, type Position } from "../src/index.js";
+import { waitFor, within } from "./helpers.js";
+import { appendable, newHistoryChannel, useHistoryStores } from "./history-helpers.js";
+import { connectHistoryClient, useRedisServer } from "./redis-helpers.js";
 
 /** A command in the protocol's own encoding, as any client writes it. */
 function respCommand(args: readonly string[]): string {
   return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join("")}`;
 }
 
-function eventInput(n = 0) {
-  const event = sampleEvent(projectId, { payload: { n } });
-  return { eventId: event.id, data: encodeEvent(event) };
-}
-
 describe("redis history faults", () => {
   const redis = useRedisServer();
-  let client: HistoryClient;
-  beforeAll(async () => {
-    client = await connectHistoryClient(redis.server.url);
-  });
-  afterAll(() => client.destroy());
+  const stores = useHistoryStores(redis);
 
   it("history faults - the events' ttl ran out while the meta survived: reads are incomplete (expired), offsets go on in the same epoch", async () => {
-    const store = new RedisHistoryStore({ client: () => client, ttlMs: 300, metaTtlMs: 60_000 });
-    const channel = newChannel();
+    const store = stores.newStore({ ttlMs: 300, metaTtlMs: 60_000 });
+    const channel = newHistoryChannel();
     const keys = historyKeys(channel);
-    const first = await store.append(channel, eventInput(1));
-    await store.append(channel, eventInput(2));
+    const first = await store.append(channel, appendable({ n: 1 }).input);
+    await store.append(channel, appendable({ n: 2 }).input);
     await waitFor(async () => (await redis.raw.exists([keys.history, keys.ids])) === 0, {
       message: "the Stream and the id set to expire",
     });
@@ -53,16 +41,16 @@ describe("redis history faults", () => {
     const read = await store.read(channel, { since: first.position });
     expect(read).toMatchObject({ complete: false, gap: "expired", entries: [] });
     expect(read.current).toEqual({ epoch: first.position.epoch, offset: 2 });
-    const next = await store.append(channel, eventInput(3));
+    const next = await store.append(channel, appendable({ n: 3 }).input);
     expect(next.position).toMatchObject({ epoch: first.position.epoch, offset: 3 });
   });
 
   it("history faults - a publish retried after its connection died is appended once", async () => {
-    const store = new RedisHistoryStore({ client: () => client });
-    const channel = newChannel();
+    const store = stores.newStore();
+    const channel = newHistoryChannel();
     const keys = historyKeys(channel);
-    const input = eventInput();
-    await store.append(newChannel(), eventInput()); // the server knows the script: EVALSHA runs it
+    const input = appendable().input;
+    await store.append(newHistoryChannel(), appendable().input); // the server knows the script: EVALSHA runs it
     // A connection hands the script to the server, then dies before the answer comes back.
     const doomed = createConnection({ host: "127.0.0.1", port: redis.server.port });
     await once(doomed, "connect");
@@ -89,7 +77,7 @@ describe("redis history faults", () => {
   });
 
   it("history faults - concurrent publishers on four connections get strictly contiguous offsets, published in offset order", async () => {
-    const channel = newChannel();
+    const channel = newHistoryChannel();
     const clients = await Promise.all(
       Array.from({ length: 4 }, () => connectHistoryClient(redis.server.url)),
     );
@@ -102,7 +90,10 @@ describe("redis history faults", () => {
       const results = await Promise.all(
         clients.map(async (publisher, p) => {
           const store = new RedisHistoryStore({ client: () => publisher });
-          const sent = Array.from({ length: perPublisher }, (_, n) => eventInput(p * 1_000 + n));
+          const sent = Array.from(
+            { length: perPublisher },
+            (_, n) => appendable({ n: p * 1_000 + n }).input,
+          );
           return Promise.all(sent.map((input) => store.append(channel, input)));
         }),
       );
@@ -119,7 +110,7 @@ describe("redis history faults", () => {
         return decoded.ok ? decoded.position?.offset : undefined;
       });
       expect(liveOffsets).toEqual(Array.from({ length: total }, (_, n) => n + 1));
-      const store = new RedisHistoryStore({ client: () => client });
+      const store = stores.newStore();
       const read = await store.read(channel);
       expect(read.entries.map((entry) => entry.offset)).toEqual(
         Array.from({ length: total }, (_, n) => n + 1),
@@ -137,10 +128,10 @@ describe("redis history faults - restart", () => {
   it("history faults - Redis restarted without persistence: a new epoch, old positions are of a foreign epoch", async () => {
     let client = await connectHistoryClient(redis.server.url);
     const store = new RedisHistoryStore({ client: () => client });
-    const channel = newChannel();
+    const channel = newHistoryChannel();
     try {
-      await store.append(channel, eventInput(1));
-      const before = (await store.append(channel, eventInput(2))).position;
+      await store.append(channel, appendable({ n: 1 }).input);
+      const before = (await store.append(channel, appendable({ n: 2 }).input)).position;
       await within(redis.server.restart(), 15_000, "the restart");
       client.destroy();
       client = await connectHistoryClient(redis.server.url);
@@ -148,7 +139,7 @@ describe("redis history faults - restart", () => {
       expect(stale).toMatchObject({ complete: false, gap: "foreign-epoch", entries: [] });
       expect(stale.current.offset).toBe(0);
       expect(stale.current.epoch).not.toBe(before.epoch);
-      const after = (await store.append(channel, eventInput(3))).position;
+      const after = (await store.append(channel, appendable({ n: 3 }).input)).position;
       expect(after).toMatchObject({ epoch: stale.current.epoch, offset: 1 });
       const fromEmpty = await store.read(channel, { since: stale.current as Position });
       expect(fromEmpty.complete).toBe(true);

@@ -4,7 +4,6 @@
  * store (`history-memory.test.ts`, `history-redis.test.ts`), so that memory
  * and Redis keep the same semantics.
  */
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tryDecodePositionedEvent } from "../src/codec.js";
 import {
@@ -18,7 +17,8 @@ import {
   parsePosition,
   positionOfEvent,
 } from "../src/index.js";
-import { sampleEvent, waitFor } from "./helpers.js";
+import { waitFor } from "./helpers.js";
+import { appendable, newHistoryChannel } from "./history-helpers.js";
 
 /** What a store implementation provides to the suite. */
 export interface HistoryStoreFixture {
@@ -35,9 +35,6 @@ export interface HistoryStoreFixture {
   cleanup(): Promise<void>;
 }
 
-const projectId = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
-const newChannel = (): string => `events:project:${randomUUID()}`;
-
 /** Appends `count` fresh events to `channel`; returns them with their positions. */
 async function appendMany(
   store: HistoryStore,
@@ -46,11 +43,8 @@ async function appendMany(
 ): Promise<{ event: Event; position: Position }[]> {
   const appended = [];
   for (let n = 0; n < count; n++) {
-    const event = sampleEvent(projectId, { payload: { n } });
-    const { position } = await store.append(channel, {
-      eventId: event.id,
-      data: encodeEvent(event),
-    });
+    const { event, input } = appendable({ n });
+    const { position } = await store.append(channel, input);
     appended.push({ event, position });
   }
   return appended;
@@ -75,7 +69,7 @@ export function describeHistoryStoreConformance(
     describe("positions", () => {
       it("offsets start at 1 and grow by exactly 1; positions carry the epoch and the event's fingerprint", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const appended = await appendMany(store, channel, 5);
         expect(appended.map(({ position }) => position.offset)).toEqual([1, 2, 3, 4, 5]);
         const [{ epoch }] = appended.map(({ position }) => position) as [Position];
@@ -91,7 +85,7 @@ export function describeHistoryStoreConformance(
 
       it("keeps one counter per channel", async () => {
         const store = fixture.newStore();
-        const [a, b] = [newChannel(), newChannel()];
+        const [a, b] = [newHistoryChannel(), newHistoryChannel()];
         await appendMany(store, a, 3);
         const [first] = await appendMany(store, b, 1);
         expect(first?.position.offset).toBe(1);
@@ -100,7 +94,7 @@ export function describeHistoryStoreConformance(
 
       it("publishes each event live, in offset order, carrying its position", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const live = await fixture.listen(channel);
         const appended = await appendMany(store, channel, 20);
         await waitFor(() => live.length === 20, { message: "20 live messages" });
@@ -112,7 +106,7 @@ export function describeHistoryStoreConformance(
 
       it("gives an empty channel a position that stays valid once events arrive", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const empty = await store.read(channel);
         expect(empty).toMatchObject({ entries: [], complete: true, more: false });
         expect(empty.current.offset).toBe(0);
@@ -127,7 +121,7 @@ export function describeHistoryStoreConformance(
     describe("reading", () => {
       it("reads the events after a position, through its string form, up to a limit, saying when more remain", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const appended = await appendMany(store, channel, 10);
         const since = parsePosition(encodePosition(appended[3]?.position as Position));
         const page = await store.read(channel, { since, limit: 4 });
@@ -142,7 +136,7 @@ export function describeHistoryStoreConformance(
 
       it("reads the latest events", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         await appendMany(store, channel, 6);
         expect(offsets(await store.read(channel, { limit: 3 }))).toEqual([4, 5, 6]);
         const all = await store.read(channel, { limit: 100 });
@@ -153,13 +147,13 @@ export function describeHistoryStoreConformance(
       it("refuses a limit that is not a positive integer", async () => {
         const store = fixture.newStore();
         for (const limit of [0, -1, 1.5, Number.NaN]) {
-          await expect(store.read(newChannel(), { limit })).rejects.toThrow(RangeError);
+          await expect(store.read(newHistoryChannel(), { limit })).rejects.toThrow(RangeError);
         }
       });
 
       it("says a position beyond the channel's last offset is from the future", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const [first] = await appendMany(store, channel, 1);
         const since = { epoch: first?.position.epoch as string, offset: 7 };
         const read = await store.read(channel, { since });
@@ -169,7 +163,7 @@ export function describeHistoryStoreConformance(
 
       it("says a position whose offset now holds another event has diverged", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const appended = await appendMany(store, channel, 3);
         const at = appended[1]?.position as Position;
         const forged = positionOfEvent(at.epoch, at.offset, "another-event");
@@ -185,7 +179,7 @@ export function describeHistoryStoreConformance(
 
       it("says a position of another channel is of a foreign epoch", async () => {
         const store = fixture.newStore();
-        const [a, b] = [newChannel(), newChannel()];
+        const [a, b] = [newHistoryChannel(), newHistoryChannel()];
         const [ofA] = await appendMany(store, a, 1);
         await appendMany(store, b, 3);
         const read = await store.read(b, { since: ofA?.position as Position });
@@ -197,7 +191,7 @@ export function describeHistoryStoreConformance(
     describe("retention", () => {
       it("keeps the last maxEntries events; a read from before them is incomplete (trimmed)", async () => {
         const store = fixture.newStore({ maxEntries: 5 });
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const appended = await appendMany(store, channel, 12);
         const latest = await store.read(channel);
         expect(offsets(latest)).toEqual([8, 9, 10, 11, 12]);
@@ -217,7 +211,7 @@ export function describeHistoryStoreConformance(
 
       it("expires idle events but keeps the counter: reads are incomplete (expired), offsets go on", async () => {
         const store = fixture.newStore({ ttlMs: 60_000 });
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const appended = await appendMany(store, channel, 3);
         await fixture.expire(store, channel, "events");
         const since = appended[0]?.position as Position;
@@ -234,7 +228,7 @@ export function describeHistoryStoreConformance(
 
       it("starts a new epoch once the counter expired: old positions are of a foreign epoch", async () => {
         const store = fixture.newStore({ ttlMs: 60_000, metaTtlMs: 120_000 });
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const [old] = await appendMany(store, channel, 2);
         await fixture.expire(store, channel, "meta");
         const [fresh] = await appendMany(store, channel, 1);
@@ -249,10 +243,9 @@ export function describeHistoryStoreConformance(
     describe("idempotency", () => {
       it("appends an event published twice once, answers the first position and publishes it once", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const live = await fixture.listen(channel);
-        const event = sampleEvent(projectId);
-        const input = { eventId: event.id, data: encodeEvent(event) };
+        const { input } = appendable();
         const first = await store.append(channel, input);
         const [second, third] = await Promise.all([
           store.append(channel, input),
@@ -268,7 +261,7 @@ export function describeHistoryStoreConformance(
 
       it("remembers the last idempotencyWindow ids, and none with a window of 0", async () => {
         const store = fixture.newStore({ idempotencyWindow: 3 });
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         const [first] = await appendMany(store, channel, 4);
         const again = {
           eventId: first?.event.id as string,
@@ -279,7 +272,7 @@ export function describeHistoryStoreConformance(
           position: { offset: 5 },
         });
         const off = fixture.newStore({ idempotencyWindow: 0 });
-        const other = newChannel();
+        const other = newHistoryChannel();
         await off.append(other, again);
         expect(await off.append(other, again)).toMatchObject({
           duplicate: false,
@@ -291,7 +284,7 @@ export function describeHistoryStoreConformance(
     describe("input", () => {
       it("refuses data that is not a non-empty JSON object, and appends nothing", async () => {
         const store = fixture.newStore();
-        const channel = newChannel();
+        const channel = newHistoryChannel();
         for (const data of ["", "{}", "[1]", "null"]) {
           await expect(store.append(channel, { eventId: "x", data })).rejects.toThrow(TypeError);
         }

@@ -8,9 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tryDecodePositionedEvent } from "../src/codec.js";
-import { RedisHistoryStore } from "../src/history/redis-store.js";
 import {
   createEvent,
   createEventBus,
@@ -22,8 +21,9 @@ import {
   positionOfEvent,
 } from "../src/index.js";
 import { take, waitFor } from "./helpers.js";
+import { useHistoryStores } from "./history-helpers.js";
 import { runPython } from "./python.js";
-import { connectHistoryClient, type HistoryClient, useRedisServer } from "./redis-helpers.js";
+import { useRedisServer } from "./redis-helpers.js";
 
 /** The shipped publish script, resolved through the package's own exports (the build copies it). */
 const SHIPPED_SCRIPT = createRequire(import.meta.url).resolve("@eventbus/core/history-publish.lua");
@@ -50,11 +50,7 @@ function pythonEvent(line: unknown): Event {
 
 describe("python interop - the original pydantic model on real Redis", () => {
   const redis = useRedisServer();
-  let scripts: HistoryClient;
-  beforeAll(async () => {
-    scripts = await connectHistoryClient(redis.server.url);
-  });
-  afterAll(() => scripts.destroy());
+  const { newStore } = useHistoryStores(redis);
 
   it("python interop - a Python subscriber parses every message we publish, plain and with history", async () => {
     const projectId = randomUUID();
@@ -67,7 +63,7 @@ describe("python interop - the original pydantic model on real Redis", () => {
       expect(python.lines[0]).toEqual({ ready: true });
       const bus = redis.track(createEventBus(redis.server.url));
       for (const event of plain) await bus.publish(channel, event);
-      const store = new RedisHistoryStore({ client: () => scripts });
+      const store = newStore();
       for (const event of withHistory) {
         await store.append(channel, { eventId: event.id, data: encodeEvent(event) });
       }
@@ -138,7 +134,7 @@ describe("python interop - the original pydantic model on real Redis", () => {
         .slice(0, count)
         .map((event, n) => positionOfEvent(epoch, n + 1, event.id));
 
-      const store = new RedisHistoryStore({ client: () => scripts });
+      const store = newStore();
       const read = await store.read(channel);
       expect(read).toMatchObject({ complete: true, current: { epoch, offset: count } });
       expect(read.entries.map((entry) => entry.offset)).toEqual([1, 2, 3, 4, 5]);

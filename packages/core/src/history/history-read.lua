@@ -23,7 +23,10 @@ local count, meta_ttl = ARGV[4], ARGV[5]
 local meta = redis.call('HMGET', meta_key, 'epoch', 'offset')
 local epoch, last = meta[1], tonumber(meta[2]) or 0
 if not epoch then
-  -- As in history-publish.lua: a new lifetime, named after the key and the clock.
+  -- A new lifetime of the channel's history: named after the key and the
+  -- server's clock, with what an earlier lifetime left deleted (so XADD of
+  -- offset 1 cannot collide with an old last id). The same block is in
+  -- history-publish.lua and history-read.lua; a test keeps them equal.
   local now = redis.call('TIME')
   epoch = string.sub(redis.sha1hex(meta_key .. ':' .. now[1] .. ':' .. now[2]), 1, 12)
   last = 0
