@@ -1,7 +1,9 @@
 /**
  * Exact `MAXLEN` against `MAXLEN ~` in the history publish script: publish
- * throughput (plain PUBLISH alongside, as the yardstick) and Redis memory per
- * retained event, on a server of its own.
+ * throughput and the server's CPU time per event (plain PUBLISH alongside, as
+ * the yardstick), and Redis memory per retained event, on a server of its own.
+ * CPU time is the steadier figure on a shared machine: it does not count the
+ * time the server waited for a core.
  *
  *   npm run history-maxlen -w @eventbus/bench [-- --quick] [-- --events 50000]
  *
@@ -44,11 +46,20 @@ const approximate = defineScript({ ...exact, SCRIPT: approximateSource });
 type Variant = "PUBLISH (no history)" | "history, MAXLEN =" | "history, MAXLEN ~";
 const variants: Variant[] = ["PUBLISH (no history)", "history, MAXLEN =", "history, MAXLEN ~"];
 
-/** What one variant measured: events/s per round, and the retained stream after the last. */
+/** What one variant measured: events/s and server CPU per event, per round; the retained stream after the last. */
 interface Figures {
   rates: number[];
+  cpuMicros: number[];
   retained?: number;
   bytesPerEntry?: number;
+  bytesPerId?: number;
+}
+
+/** The redis-server process's CPU time so far (user + system), from `INFO cpu`. */
+async function serverCpuSeconds(): Promise<number> {
+  const info = await publisher.info("cpu");
+  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]);
+  return field("used_cpu_user") + field("used_cpu_sys");
 }
 
 const progress = (message: string): void => {
@@ -66,7 +77,9 @@ try {
     eventId: event.id,
     data: encodeEvent(event),
   }));
-  const figures = new Map<Variant, Figures>(variants.map((variant) => [variant, { rates: [] }]));
+  const figures = new Map<Variant, Figures>(
+    variants.map((variant) => [variant, { rates: [], cpuMicros: [] }]),
+  );
   for (let round = -1; round < rounds; round++) {
     for (const variant of variants) {
       const channel = `events:project:${randomUUID()}`;
@@ -85,12 +98,14 @@ try {
           ? publisher.exact(call)
           : publisher.approximate(call);
       };
+      const cpuBefore = await serverCpuSeconds();
       const started = performance.now();
       for (let at = 0; at < eventCount; at += inFlight) {
         await Promise.all(data.slice(at, at + inFlight).map(publishOne));
       }
       await done;
       const seconds = (performance.now() - started) / 1_000;
+      const cpuMicros = (((await serverCpuSeconds()) - cpuBefore) * 1e6) / eventCount;
       await subscriber.unsubscribe(channel);
       progress(
         `${round < 0 ? "warm-up" : `round ${round + 1}`}, ${variant}: ${Math.round(eventCount / seconds)} events/s`,
@@ -98,12 +113,14 @@ try {
       if (round < 0) continue; // warming up
       const figure = figures.get(variant) as Figures;
       figure.rates.push(eventCount / seconds);
+      figure.cpuMicros.push(cpuMicros);
       if (variant !== "PUBLISH (no history)") {
-        const key = historyKeys(channel).history;
-        const length = await publisher.xLen(key);
-        const bytes = Number(await publisher.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"]));
-        figure.retained = length;
-        figure.bytesPerEntry = bytes / length;
+        const keys = historyKeys(channel);
+        const memory = async (key: string): Promise<number> =>
+          Number(await publisher.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"]));
+        figure.retained = await publisher.xLen(keys.history);
+        figure.bytesPerEntry = (await memory(keys.history)) / figure.retained;
+        figure.bytesPerId = (await memory(keys.ids)) / (await publisher.zCard(keys.ids));
       }
     }
   }
@@ -119,9 +136,11 @@ try {
       variant,
       eventsPerSecond: Math.round(rate),
       vsPlain: Number((rate / plain).toFixed(2)),
+      serverCpuMicrosPerEvent: Number(median(figure.cpuMicros).toFixed(1)),
       retained: figure.retained,
       bytesPerEntry:
         figure.bytesPerEntry === undefined ? undefined : Math.round(figure.bytesPerEntry),
+      bytesPerId: figure.bytesPerId === undefined ? undefined : Math.round(figure.bytesPerId),
     };
   });
   if (values.json) {
@@ -131,11 +150,11 @@ try {
       [
         `${eventCount} events of ~300 B per round, ${rounds} round(s), maxEntries ${settings.maxEntries}, one subscriber, ${inFlight} in flight; medians.`,
         "",
-        "| variant | events/s | vs plain PUBLISH | entries retained | bytes per retained entry (MEMORY USAGE) |",
-        "|---|---|---|---|---|",
+        "| variant | events/s | vs plain PUBLISH | server CPU per event | entries retained | bytes per retained entry (MEMORY USAGE) | bytes per remembered id |",
+        "|---|---|---|---|---|---|---|",
         ...rows.map(
           (row) =>
-            `| ${row.variant} | ${row.eventsPerSecond} | ${row.vsPlain}x | ${row.retained ?? "-"} | ${row.bytesPerEntry ?? "-"} |`,
+            `| ${row.variant} | ${row.eventsPerSecond} | ${row.vsPlain}x | ${row.serverCpuMicrosPerEvent} µs | ${row.retained ?? "-"} | ${row.bytesPerEntry ?? "-"} | ${row.bytesPerId ?? "-"} |`,
         ),
         "",
       ].join("\n"),
