@@ -21,7 +21,8 @@ export interface MemoryHistoryStoreOptions extends HistoryOptions {
    * Publishes an appended event live: called inside `append`, in offset order,
    * with the event's JSON carrying its position (as the Redis script
    * publishes it), e.g. `(channel, message) => broker.publish(channel, message)`.
-   * Not called for a duplicate. Default: nothing is published.
+   * Not called for a duplicate. It must not throw: the event is stored by
+   * then, and a retry would be a duplicate. Default: nothing is published.
    */
   readonly deliver?: (channel: string, message: string) => void;
   /** The clock, in milliseconds (default `Date.now`); tests drive expiry with it. */
