@@ -2,6 +2,8 @@ import type { z } from "zod";
 import { ValidationError } from "./errors.js";
 import { type Event, parseEvent, toIssues, WireEventSchema } from "./events.js";
 import { checkEvent, checkParsedWireEvent } from "./fast-check.js";
+import { type Position, positionOfEvent } from "./history/position.js";
+import { readWirePosition, WIRE_POSITION_FIELD } from "./history/wire.js";
 import type { JsonObject, MAX_PAYLOAD_DEPTH } from "./json.js";
 
 /**
@@ -88,6 +90,40 @@ export function tryDecodeEvent(data: string): DecodeResult {
     return { ok: false, reason: "schema", error: new ValidationError(toIssues(result.error)) };
   }
   return { ok: true, event: fromWire(result.data, json) };
+}
+
+/** What {@link tryDecodePositionedEvent} found: {@link DecodeResult}, with the event's position when it had one. */
+export type PositionedDecodeResult =
+  | {
+      readonly ok: true;
+      readonly event: Event;
+      /** Where the event sits in its channel's history; `undefined` when published without history. */
+      readonly position: Position | undefined;
+    }
+  | Extract<DecodeResult, { ok: false }>;
+
+/**
+ * {@link tryDecodeEvent} for a channel with history: also reads the position
+ * the history publish script adds to each message (a `_position` field, see
+ * `docs/history.md`). A message without one (a plain `PUBLISH`, such as the
+ * Python original's) decodes with `position: undefined`; one whose
+ * `_position` is not a position fails with reason `"schema"`.
+ */
+export function tryDecodePositionedEvent(data: string): PositionedDecodeResult {
+  const decoded = tryDecodeEvent(data);
+  if (!decoded.ok) return decoded;
+  const wire = readWirePosition(data);
+  if (!wire.ok) {
+    const issue = { path: [WIRE_POSITION_FIELD], message: wire.message };
+    return { ok: false, reason: "schema", error: new ValidationError([issue]) };
+  }
+  const { event } = decoded;
+  const at = wire.position;
+  return {
+    ok: true,
+    event,
+    position: at === undefined ? undefined : positionOfEvent(at.epoch, at.offset, event.id),
+  };
 }
 
 /**

@@ -20,6 +20,8 @@ export const ErrorCode = {
   CONNECTION_REJECTED: "EVENTBUS_CONNECTION_REJECTED",
   SUBSCRIBE_FAILED: "EVENTBUS_SUBSCRIBE_FAILED",
   PUBLISH_FAILED: "EVENTBUS_PUBLISH_FAILED",
+  INVALID_POSITION: "EVENTBUS_INVALID_POSITION",
+  HISTORY_READ_FAILED: "EVENTBUS_HISTORY_READ_FAILED",
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -227,6 +229,43 @@ export class PublishFailedError extends EventBusError {
   constructor(channel: string, options?: ErrorOptions) {
     const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
     super(`could not publish to ${channel}${detail}`, options);
+    this.channel = channel;
+  }
+}
+
+/**
+ * A string given as a history position is not one: empty, too long, not of
+ * the form the bus writes (`<epoch>.<offset>[.<fingerprint>]`), or with an
+ * offset beyond 2^53 - 1. Raised by `parsePosition`, before anything is read;
+ * a well-formed position of another epoch is not an error but a read that is
+ * not complete.
+ */
+export class InvalidPositionError extends EventBusError {
+  override readonly name = "InvalidPositionError";
+  readonly code = ErrorCode.INVALID_POSITION;
+  /** The start of the string (at most 100 characters), for logs. */
+  readonly position: string;
+
+  constructor(position: string, reason: string) {
+    const excerpt = position.length > 100 ? `${position.slice(0, 100)}…` : position;
+    super(`invalid history position ${JSON.stringify(excerpt)}: ${reason}`);
+    this.position = excerpt;
+  }
+}
+
+/**
+ * The history of a channel could not be read: the server answered with an
+ * error or the connection failed during the read. Nothing was read; reading
+ * again is safe.
+ */
+export class HistoryReadFailedError extends EventBusError {
+  override readonly name = "HistoryReadFailedError";
+  readonly code = ErrorCode.HISTORY_READ_FAILED;
+  readonly channel: string;
+
+  constructor(channel: string, options?: ErrorOptions) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`could not read the history of ${channel}${detail}`, options);
     this.channel = channel;
   }
 }

@@ -21,7 +21,9 @@ export {
   ErrorCode,
   EventBusError,
   EventTooLargeError,
+  HistoryReadFailedError,
   InvalidChannelError,
+  InvalidPositionError,
   MalformedMessageError,
   type MalformedReason,
   NotConnectedError,
@@ -45,6 +47,31 @@ export {
   parseEvent,
   WireEventSchema,
 } from "./events.js";
+export {
+  MemoryHistoryStore,
+  type MemoryHistoryStoreOptions,
+} from "./history/memory-store.js";
+export {
+  encodePosition,
+  fingerprintOf,
+  MAX_POSITION_LENGTH,
+  type Position,
+  parsePosition,
+  positionOfEvent,
+} from "./history/position.js";
+export {
+  type Appended,
+  type AppendInput,
+  HISTORY_DEFAULTS,
+  type HistoryEntry,
+  type HistoryGap,
+  type HistoryOptions,
+  type HistoryQuery,
+  type HistoryRead,
+  type HistorySettings,
+  type HistoryStore,
+} from "./history/store.js";
+export { WIRE_POSITION_FIELD } from "./history/wire.js";
 export { type JsonObject, type JsonValue, MAX_PAYLOAD_DEPTH } from "./json.js";
 export {
   DEFAULT_BUFFER_SIZE,

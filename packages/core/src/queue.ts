@@ -30,6 +30,19 @@ export class FifoQueue<T> {
     return item;
   }
 
+  /** The item `index` places from the front (0 is the front), or `undefined` past the back. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.#length) return undefined;
+    return this.#slots[(this.#head + index) % this.#slots.length];
+  }
+
+  /** Empties the queue and releases its storage. */
+  clear(): void {
+    this.#slots = new Array(4);
+    this.#head = 0;
+    this.#length = 0;
+  }
+
   #grow(): void {
     const grown: (T | undefined)[] = new Array(this.#slots.length * 2);
     for (let i = 0; i < this.#length; i++) {

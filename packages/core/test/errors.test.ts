@@ -34,6 +34,8 @@ describe("errors - catalogue", () => {
       new core.ConnectionRejectedError("wrong password"),
       new core.SubscribeFailedError(["c"]),
       new core.PublishFailedError("c"),
+      new core.InvalidPositionError("x", "bad"),
+      new core.HistoryReadFailedError("c"),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.values(ErrorCode).sort());
     expect(errorClasses()).toHaveLength(samples.length);
@@ -58,6 +60,12 @@ describe("errors - catalogue", () => {
     const error = new core.UnsupportedUrlError("redis://user:s3cret@host:6379/0", "bad");
     expect(error.message).not.toContain("s3cret");
     expect(error.url).toBe("redis://user:***@host:6379/0");
+  });
+
+  it("keeps at most 100 characters of an invalid position", () => {
+    const error = new core.InvalidPositionError("p".repeat(5_000), "too long");
+    expect(error.position.length).toBeLessThanOrEqual(101);
+    expect(error.message.length).toBeLessThan(200);
   });
 
   it("keeps at most 1 KiB of a malformed message", () => {

@@ -6,6 +6,7 @@
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll } from "vitest";
+import { HISTORY_SCRIPTS } from "../src/history/redis-store.js";
 import type { EventBus, RedisConnectionOptions } from "../src/index.js";
 
 /**
@@ -40,6 +41,27 @@ export type RawClient = ReturnType<typeof newRawClient>;
 /** Connects a raw client to `url`; `destroy()` it when done. */
 export async function connectRaw(url: string): Promise<RawClient> {
   const client = newRawClient(url);
+  client.on("error", () => {});
+  await client.connect();
+  return client;
+}
+
+function newHistoryClient(url: string) {
+  return createClient({
+    url,
+    RESP: 3,
+    scripts: HISTORY_SCRIPTS,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: false },
+  });
+}
+
+/** A node-redis client with the history scripts, set as the Redis transport sets its connections. */
+export type HistoryClient = ReturnType<typeof newHistoryClient>;
+
+/** Connects a client with the history scripts to `url`; `destroy()` it when done. */
+export async function connectHistoryClient(url: string): Promise<HistoryClient> {
+  const client = newHistoryClient(url);
   client.on("error", () => {});
   await client.connect();
   return client;

@@ -67,6 +67,8 @@ export const STATUS_OF_CODE = {
   EVENTBUS_CONNECTION_REJECTED: 503,
   EVENTBUS_SUBSCRIBE_FAILED: 503,
   EVENTBUS_PUBLISH_FAILED: 503,
+  EVENTBUS_INVALID_POSITION: 400,
+  EVENTBUS_HISTORY_READ_FAILED: 503,
 } as const satisfies Record<GatewayErrorCode | ErrorCode, number>;
 
 /** Fastify's own request errors, as the gateway's. */
