@@ -44,23 +44,32 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * two things (a cycle counts as too deep).
  */
 export function jsonProblem(value: unknown): string | undefined {
-  const values: unknown[] = [value];
+  if (typeof value !== "object" || value === null) return scalarProblem(value);
+  // Only objects and arrays go on the stack; other values are checked where they are met.
+  const containers: object[] = [value];
   const levels: number[] = [1];
-  while (values.length > 0) {
-    const item = values.pop();
+  for (let container = containers.pop(); container !== undefined; container = containers.pop()) {
     const level = levels.pop() as number;
-    if (typeof item !== "object" || item === null) {
-      if (typeof item === "number" && !Number.isFinite(item)) return NOT_FINITE_MESSAGE;
-      continue;
-    }
     if (level > MAX_PAYLOAD_DEPTH) return TOO_DEEP_MESSAGE;
-    const children: unknown[] = Array.isArray(item) ? item : Object.values(item);
-    for (const child of children) {
-      values.push(child);
-      levels.push(level + 1);
+    const children: readonly unknown[] = Array.isArray(container)
+      ? container
+      : Object.values(container);
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (typeof child === "object" && child !== null) {
+        containers.push(child);
+        levels.push(level + 1);
+      } else if (scalarProblem(child) !== undefined) {
+        return NOT_FINITE_MESSAGE;
+      }
     }
   }
   return undefined;
+}
+
+/** The problem of a value that is not an object or array: only a number that is not finite has one. */
+function scalarProblem(value: unknown): string | undefined {
+  return typeof value === "number" && !Number.isFinite(value) ? NOT_FINITE_MESSAGE : undefined;
 }
 
 /**

@@ -16,7 +16,15 @@ import { nestedText } from "@eventbus/test-fuzz";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createGateway, type Gateway } from "../src/index.js";
-import { Follower, postJson, rawRedis, startGateway, uuid, waitFor } from "./support.js";
+import {
+  CliProcess,
+  Follower,
+  postJson,
+  rawRedis,
+  startGateway,
+  uuid,
+  waitFor,
+} from "./support.js";
 
 const TOO_DEEP = `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`;
 
@@ -146,6 +154,33 @@ describe("hostile input - raw messages on Redis", () => {
     expect(gateway.bus.stats().malformed).toBe(2);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain("eventbus_malformed_messages_total 2");
+  });
+
+  it("tail - `tail --url redis://` skips a message nested 100 deep and prints the next event", async () => {
+    const project = uuid();
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--json",
+      "--count",
+      "1",
+      "--url",
+      redis.url,
+    ]);
+    await tail.said(/following project/);
+    const raw = await rawRedis(redis.url);
+    const channel = `events:project:${project}`;
+    const event = () =>
+      createEvent({ type: EventType.ISSUE_CREATED, project_id: project, actor_type: "system" });
+    await raw.publish(
+      channel,
+      encodeEvent(event()).replace('"payload":{}', `"payload":${nested(100)}`),
+    );
+    const next = event();
+    await raw.publish(channel, encodeEvent(next));
+    expect(await tail.exited).toBe(0);
+    expect(decodeEvent(tail.stdout.trim()).id).toBe(next.id);
   });
 });
 
