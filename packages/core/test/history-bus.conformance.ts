@@ -3,16 +3,15 @@
  * written once and run on every transport, like `conformance.ts`.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  type CreateEventBusOptions,
   type Event,
   type EventBus,
   HistoryDisabledError,
   InvalidPositionError,
   parsePosition,
 } from "../src/index.js";
-import type { ConformanceFixture } from "./conformance.js";
+import { type ConformanceFixture, useFixture } from "./conformance.js";
 import { sampleEvent, take } from "./helpers.js";
 
 const offsetOf = (position: string | undefined): number =>
@@ -39,27 +38,11 @@ export function describeBusHistoryConformance(
   setup: () => Promise<ConformanceFixture>,
 ): void {
   describe(`bus history (${transportName})`, () => {
-    let fixture: ConformanceFixture;
-    const buses: EventBus[] = [];
-    const newBus = (options?: CreateEventBusOptions): EventBus => {
-      const bus = fixture.newBus(options);
-      buses.push(bus);
-      return bus;
-    };
+    const { newBus } = useFixture(setup);
     const project = (bus: EventBus): { channel: string; projectId: string } => {
       const projectId = randomUUID();
       return { channel: bus.getProjectChannel(projectId), projectId };
     };
-
-    beforeAll(async () => {
-      fixture = await setup();
-    });
-    afterEach(async () => {
-      await Promise.all(buses.splice(0).map((bus) => bus.close()));
-    });
-    afterAll(async () => {
-      await fixture.cleanup();
-    });
 
     it("publish resolves to the event's position, offsets 1, 2, 3 in one epoch", async () => {
       const bus = newBus({ history: true });
@@ -119,6 +102,7 @@ export function describeBusHistoryConformance(
       expect(await take(sub, 2)).toEqual([event, sentinel]);
       const page = await bus.history(channel);
       expect(page.events.map((entry) => entry.event)).toEqual([event, sentinel]);
+      expect(bus.stats().published).toBe(2);
     });
 
     it("history() answers the latest events with their positions and the current position", async () => {
