@@ -33,8 +33,11 @@ export interface PipeOptions {
 
 /** A contender set up to publish to one channel and receive from it. */
 export interface Pipe {
-  /** Publishes one event; resolves once the server (or in-process broker) has taken it. */
-  publish(event: Event): Promise<void>;
+  /**
+   * Publishes one event; resolves once the server (or in-process broker) has
+   * taken it. What it resolves to (the bus's position, with history) is ignored.
+   */
+  publish(event: Event): Promise<unknown>;
   /** Ends subscribers and closes connections. */
   close(): Promise<void>;
 }

@@ -77,7 +77,7 @@ export async function pipelined(
 ): Promise<number> {
   const run = receiver.expect(count * subscribers);
   const start = performance.now();
-  let window: Promise<void>[] = [];
+  let window: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     window.push(pipe.publish(pool[i % pool.length] as Event));
     if (window.length === WINDOW) {

@@ -1,15 +1,24 @@
 import { type ChannelAddress, ChannelNames } from "./channels.js";
-import { encodeEvent, tryDecodeEvent } from "./codec.js";
+import { encodeEvent, tryDecodeEvent, tryDecodePositionedEvent } from "./codec.js";
 import {
   BusClosedError,
   ChannelMismatchError,
   EventBusError,
   EventTooLargeError,
+  HistoryDisabledError,
   InvalidChannelError,
   MalformedMessageError,
   SubscribeFailedError,
 } from "./errors.js";
 import type { Event } from "./events.js";
+import { encodePosition, fingerprintOf, parsePosition } from "./history/position.js";
+import {
+  type HistoryGap,
+  type HistoryOptions,
+  type HistorySettings,
+  type HistoryStore,
+  resolveHistorySettings,
+} from "./history/store.js";
 import { Listeners } from "./listeners.js";
 import {
   DEFAULT_BUFFER_SIZE,
@@ -39,7 +48,42 @@ export interface EventBusOptions {
   readonly bufferSize?: number;
   /** Each subscription's default overflow policy (default `"error"`). */
   readonly overflow?: OverflowPolicy;
+  /**
+   * Keep history (off by default): `true` for the default bounds, or the
+   * bounds (`maxEntries`, `ttlMs`...). With it on, `publish` resolves to the
+   * event's position, `history` reads a channel's retained events and
+   * `positionOf` names the position of a received event. See `docs/history.md`.
+   */
+  readonly history?: HistoryOptions | boolean;
 }
+
+/** A retained event and its position (the string form, see `parsePosition`). */
+export interface PositionedEvent {
+  readonly event: Event;
+  readonly position: string;
+}
+
+/** What {@link EventBus.history} asks for: the events after `since`, or the latest ones; at most `limit`. */
+export interface HistoryRequest {
+  /** A position this bus gave (from `publish`, `positionOf` or a read's `current`). */
+  readonly since?: string;
+  /** At most this many events (default and cap: the bus's `maxEntries`). */
+  readonly limit?: number;
+}
+
+/**
+ * The answer of {@link EventBus.history}: the retained events asked for, in
+ * order, with their positions, and the channel's current position. When
+ * `complete` is false some asked-for events are gone (`gap` says why): reload
+ * from your source of truth and go on from `current`.
+ */
+export type HistoryPage = {
+  readonly events: readonly PositionedEvent[];
+  /** The channel's position now (its last event's offset; no fingerprint). */
+  readonly current: string;
+  /** More events are retained after the last one: read on from its position. */
+  readonly more: boolean;
+} & ({ readonly complete: true } | { readonly complete: false; readonly gap: HistoryGap });
 
 /**
  * A change of the bus's connection, as seen by `bus.on("connection", ...)`.
@@ -123,6 +167,12 @@ export class EventBus {
   /** The channel last published to and what it addresses: publishers repeat channels. */
   #lastChannel: { readonly name: string; readonly address: ChannelAddress } | undefined;
   #closing: Promise<void> | undefined;
+  /** The history bounds, when history is on. */
+  readonly #historySettings: HistorySettings | undefined;
+  /** The transport's history store, asked for once the transport is open. */
+  #historyStore: HistoryStore | undefined;
+  /** The position of each received event that carried one (history on). */
+  readonly #positions = new WeakMap<Event, string>();
   #published = 0;
   #malformed = 0;
   #disconnects = 0;
@@ -139,6 +189,13 @@ export class EventBus {
     );
     this.#bufferSize = positiveInteger("bufferSize", options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.#overflow = options.overflow ?? "error";
+    const { history = false } = options;
+    if (history !== false) {
+      if (this.#transport.history === undefined) {
+        throw new TypeError("this transport keeps no history");
+      }
+      this.#historySettings = resolveHistorySettings(history === true ? {} : history);
+    }
     this.#defaults = {
       bufferSize: this.#bufferSize,
       overflow: this.#overflow,
@@ -188,6 +245,12 @@ export class EventBus {
    * transport has accepted it. Events one caller publishes to one channel reach
    * every subscriber in the order published.
    *
+   * With history on, the event is also kept, and the promise resolves to its
+   * position (a string): publishing an event id the channel has seen among its
+   * last `idempotencyWindow` events stores and delivers nothing and resolves
+   * to the first one's position, so a retry after `PublishFailedError` is
+   * safe. Without history it resolves to `undefined`.
+   *
    * @throws {ValidationError} the event is invalid (`issues` says which fields).
    * @throws {InvalidChannelError} the channel is not a project or agent channel of this bus.
    * @throws {ChannelMismatchError} a project channel of another project than the event's.
@@ -196,7 +259,7 @@ export class EventBus {
    * Transports add their own, such as `NotConnectedError` and `PublishFailedError`.
    * Nothing that throws before the transport is reached has been published.
    */
-  async publish(channel: string, event: Event): Promise<void> {
+  async publish(channel: string, event: Event): Promise<string | undefined> {
     if (this.#closing !== undefined) throw new BusClosedError();
     const address = this.#address(channel);
     const data = encodeEvent(event);
@@ -209,8 +272,67 @@ export class EventBus {
       if (bytes > this.#maxEventBytes) throw new EventTooLargeError(bytes, this.#maxEventBytes);
     }
     if (!this.#isOpen) await this.#opened;
-    await this.#transport.publish(channel, data);
-    this.#published++;
+    const store = this.#history();
+    if (store === undefined) {
+      await this.#transport.publish(channel, data);
+      this.#published++;
+      return undefined;
+    }
+    const appended = await store.append(channel, { eventId: event.id, data });
+    if (!appended.duplicate) this.#published++;
+    return encodePosition(appended.position);
+  }
+
+  /**
+   * Reads the retained events of a channel: those after `since`, or without
+   * it the latest ones, at most `limit`, each with its position, plus the
+   * channel's current position. A read that cannot give every event asked for
+   * says so (`complete: false` and a `gap`), never silently: see
+   * `docs/history.md` for each gap. A retained message that is not a valid
+   * event of the channel is skipped and reported as `"malformed"`.
+   *
+   * @throws {HistoryDisabledError} the bus was built without history.
+   * @throws {InvalidPositionError} `since` is not a position.
+   * @throws {InvalidChannelError} the channel is not a project or agent channel of this bus.
+   * @throws {RangeError} `limit` is not a positive integer.
+   * @throws {BusClosedError} the bus is closed.
+   * @throws {HistoryReadFailedError} the read failed; reading again is safe.
+   */
+  async history(channel: string, request: HistoryRequest = {}): Promise<HistoryPage> {
+    if (this.#closing !== undefined) throw new BusClosedError();
+    if (this.#historySettings === undefined) throw new HistoryDisabledError();
+    const isProject = this.#address(channel).kind === "project";
+    const since = request.since === undefined ? undefined : parsePosition(request.since);
+    if (!this.#isOpen) await this.#opened;
+    const store = this.#history() as HistoryStore;
+    const read = await store.read(channel, {
+      ...(since === undefined ? {} : { since }),
+      ...(request.limit === undefined ? {} : { limit: request.limit }),
+    });
+    const events: PositionedEvent[] = [];
+    for (const entry of read.entries) {
+      const event = this.#decode(channel, entry.data, isProject);
+      if (event === undefined) continue;
+      const at = { epoch: read.current.epoch, offset: entry.offset };
+      events.push({
+        event,
+        position: encodePosition({ ...at, fingerprint: fingerprintOf(event.id) }),
+      });
+    }
+    const page = { events, current: encodePosition(read.current), more: read.more };
+    return read.complete
+      ? { ...page, complete: true }
+      : { ...page, complete: false, gap: read.gap };
+  }
+
+  /**
+   * The position of an event this bus delivered to a subscription, when it
+   * was published with history (by a bus with history on, or through the
+   * history script); `undefined` for an event without one (a plain `PUBLISH`,
+   * or a bus without history). Resume from it with `history({ since })`.
+   */
+  positionOf(event: Event): string | undefined {
+    return this.#positions.get(event);
   }
 
   /**
@@ -362,26 +484,50 @@ export class EventBus {
     }
   }
 
+  /** The transport's history store when history is on; asked for once the transport is open. */
+  #history(): HistoryStore | undefined {
+    const settings = this.#historySettings;
+    if (settings === undefined) return undefined;
+    this.#historyStore ??= this.#transport.history?.(settings);
+    return this.#historyStore;
+  }
+
   #receive(channel: string, data: string): void {
     const entry = this.#planner.get(channel);
     if (entry === undefined) return;
-    const result = tryDecodeEvent(data);
+    const event = this.#decode(channel, data, entry.meta);
+    if (event === undefined) return;
+    for (const sub of entry.subscribers) sub.deliver(event);
+  }
+
+  /**
+   * Decodes a message of `channel` (live or retained) and checks it belongs
+   * there; reports it as malformed and answers `undefined` if not. With
+   * history on, remembers the position the message carries.
+   */
+  #decode(channel: string, data: string, isProject: IsProjectChannel): Event | undefined {
+    const positioned =
+      this.#historySettings === undefined ? undefined : tryDecodePositionedEvent(data);
+    const result = positioned ?? tryDecodeEvent(data);
     if (!result.ok) {
       this.#reportMalformed(
         new MalformedMessageError(channel, result.reason, data, { cause: result.error }),
       );
-      return;
+      return undefined;
     }
     const event = result.event;
     // A project channel ends with its UUID; a decoded project_id is a lowercase UUID.
-    if (entry.meta && !channel.endsWith(event.project_id)) {
+    if (isProject && !channel.endsWith(event.project_id)) {
       const cause = new ChannelMismatchError(channel, event.project_id);
       this.#reportMalformed(
         new MalformedMessageError(channel, "channel-mismatch", data, { cause }),
       );
-      return;
+      return undefined;
     }
-    for (const sub of entry.subscribers) sub.deliver(event);
+    if (positioned?.ok && positioned.position !== undefined) {
+      this.#positions.set(event, encodePosition(positioned.position));
+    }
+    return event;
   }
 
   #reportMalformed(error: MalformedMessageError): void {

@@ -22,6 +22,7 @@ export const ErrorCode = {
   PUBLISH_FAILED: "EVENTBUS_PUBLISH_FAILED",
   INVALID_POSITION: "EVENTBUS_INVALID_POSITION",
   HISTORY_READ_FAILED: "EVENTBUS_HISTORY_READ_FAILED",
+  HISTORY_DISABLED: "EVENTBUS_HISTORY_DISABLED",
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -267,5 +268,18 @@ export class HistoryReadFailedError extends EventBusError {
     const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
     super(`could not read the history of ${channel}${detail}`, options);
     this.channel = channel;
+  }
+}
+
+/**
+ * A history operation (`bus.history`) was asked of a bus built without
+ * history (`createEventBus(url, { history: true })` turns it on). Nothing was read.
+ */
+export class HistoryDisabledError extends EventBusError {
+  override readonly name = "HistoryDisabledError";
+  readonly code = ErrorCode.HISTORY_DISABLED;
+
+  constructor() {
+    super("this bus keeps no history: create it with the history option");
   }
 }

@@ -10,6 +10,9 @@ export {
   type EventBusEvents,
   type EventBusOptions,
   type EventBusStats,
+  type HistoryPage,
+  type HistoryRequest,
+  type PositionedEvent,
 } from "./bus.js";
 export { type ChannelAddress, ChannelNames, DEFAULT_CHANNEL_PREFIX } from "./channels.js";
 export { decodeEvent, encodeEvent, parseWireEvent } from "./codec.js";
@@ -21,6 +24,7 @@ export {
   ErrorCode,
   EventBusError,
   EventTooLargeError,
+  HistoryDisabledError,
   HistoryReadFailedError,
   InvalidChannelError,
   InvalidPositionError,

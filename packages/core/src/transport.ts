@@ -1,3 +1,5 @@
+import type { HistorySettings, HistoryStore } from "./history/store.js";
+
 /**
  * What the bus needs from a transport: channels and strings, nothing more.
  *
@@ -32,6 +34,14 @@ export interface Transport {
 
   /** Unsubscribes everything and closes every connection; leaves nothing running. */
   close(): Promise<void>;
+
+  /**
+   * The history store of the transport's server, keeping `settings`: appending
+   * to it publishes the event live with its position, in place of `publish`.
+   * Called by a bus with history on, after `open` resolved. A transport
+   * without it cannot keep history (the bus refuses `history` options then).
+   */
+  history?(settings: HistorySettings): HistoryStore;
 }
 
 /**

@@ -36,29 +36,47 @@ export interface ConformanceFixture {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Registers the hooks of a suite on a fixture: set up before its tests,
+ * released after them, and each test's buses closed after it. Answers the
+ * fixture (once set up) and a maker of buses the hooks close.
+ */
+export function useFixture(setup: () => Promise<ConformanceFixture>): {
+  readonly fixture: () => ConformanceFixture;
+  readonly newBus: (options?: CreateEventBusOptions) => EventBus;
+} {
+  let fixture: ConformanceFixture | undefined;
+  const current = (): ConformanceFixture => {
+    if (fixture === undefined) throw new Error("the fixture is not set up yet");
+    return fixture;
+  };
+  const buses: EventBus[] = [];
+  beforeAll(async () => {
+    fixture = await setup();
+  });
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  });
+  afterAll(async () => {
+    await fixture?.cleanup();
+  });
+  return {
+    fixture: current,
+    newBus: (options) => {
+      const bus = current().newBus(options);
+      buses.push(bus);
+      return bus;
+    },
+  };
+}
+
 /** Registers the conformance suite for one transport. */
 export function describeTransportConformance(
   transportName: string,
   setup: () => Promise<ConformanceFixture>,
 ): void {
   describe(`conformance (${transportName})`, () => {
-    let fixture: ConformanceFixture;
-    const buses: EventBus[] = [];
-    const newBus = (options?: CreateEventBusOptions): EventBus => {
-      const bus = fixture.newBus(options);
-      buses.push(bus);
-      return bus;
-    };
-
-    beforeAll(async () => {
-      fixture = await setup();
-    });
-    afterEach(async () => {
-      await Promise.all(buses.splice(0).map((bus) => bus.close()));
-    });
-    afterAll(async () => {
-      await fixture.cleanup();
-    });
+    const { fixture, newBus } = useFixture(setup);
 
     describe("publish and subscribe", () => {
       it("delivers a published event, equal field by field", async () => {
@@ -233,7 +251,7 @@ export function describeTransportConformance(
         const first = bus.subscribe([channel]);
         const second = bus.subscribe([channel]);
         await Promise.all([first.ready, second.ready]);
-        expect(await fixture.serverSubscriptions(channel)).toBe(1);
+        expect(await fixture().serverSubscriptions(channel)).toBe(1);
         const event = sampleEvent(projectId);
         await bus.publish(channel, event);
         expect(await take(second, 1)).toEqual([event]);
@@ -300,7 +318,7 @@ export function describeTransportConformance(
             `"payload":${nestedText(100_000, "1", "object")}`,
           ),
         ];
-        for (const data of malformed) await fixture.publishRaw(channel, data);
+        for (const data of malformed) await fixture().publishRaw(channel, data);
         await bus.publish(channel, valid);
         expect(await take(sub, 1)).toEqual([valid]);
         expect(reports.map((report) => report.reason)).toEqual([
@@ -335,7 +353,7 @@ export function describeTransportConformance(
           '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}}}';
         const sent = sampleEvent(projectId, { payload: JSON.parse(payloadText) });
         await bus.publish(channel, sent);
-        await fixture.publishRaw(
+        await fixture().publishRaw(
           channel,
           encodeEvent(sampleEvent(projectId)).replace(
             /"payload":\{.*\}\}$/,
@@ -397,11 +415,11 @@ export function describeTransportConformance(
         const channel = bus.getProjectChannel(randomUUID());
         const subs = Array.from({ length: 10 }, () => bus.subscribe([channel]));
         await Promise.all(subs.map((sub) => sub.ready));
-        expect(await fixture.serverSubscriptions(channel)).toBe(1);
+        expect(await fixture().serverSubscriptions(channel)).toBe(1);
         for (const sub of subs.slice(1)) sub.unsubscribe();
-        expect(await fixture.serverSubscriptions(channel)).toBe(1);
+        expect(await fixture().serverSubscriptions(channel)).toBe(1);
         subs[0]?.unsubscribe();
-        await waitFor(async () => (await fixture.serverSubscriptions(channel)) === 0, {
+        await waitFor(async () => (await fixture().serverSubscriptions(channel)) === 0, {
           message: "the server subscription to go",
         });
         expect(bus.stats().channels).toBe(0);
@@ -435,7 +453,7 @@ export function describeTransportConformance(
           await leave(sub as never);
           expect(await sub.next()).toEqual({ done: true, value: undefined });
           expect(await sub.closed).toBeUndefined();
-          await waitFor(async () => (await fixture.serverSubscriptions(channel)) === 0, {
+          await waitFor(async () => (await fixture().serverSubscriptions(channel)) === 0, {
             message: "the server subscription to go",
           });
         });
@@ -450,7 +468,7 @@ export function describeTransportConformance(
         const pending = sub.next();
         controller.abort();
         expect(await within(pending)).toEqual({ done: true, value: undefined });
-        await waitFor(async () => (await fixture.serverSubscriptions(channel)) === 0);
+        await waitFor(async () => (await fixture().serverSubscriptions(channel)) === 0);
         const aborted = bus.subscribe([channel], { signal: AbortSignal.abort() });
         expect(await aborted.next()).toEqual({ done: true, value: undefined });
       });
@@ -477,7 +495,7 @@ export function describeTransportConformance(
         expect(await buffered.next()).toEqual({ done: true, value: undefined });
         await expect(bus.publish(channel, event)).rejects.toBeInstanceOf(BusClosedError);
         expect(() => bus.subscribe([channel])).toThrow(BusClosedError);
-        await waitFor(async () => (await fixture.serverSubscriptions(channel)) === 0);
+        await waitFor(async () => (await fixture().serverSubscriptions(channel)) === 0);
       });
     });
   });

@@ -36,6 +36,7 @@ describe("errors - catalogue", () => {
       new core.PublishFailedError("c"),
       new core.InvalidPositionError("x", "bad"),
       new core.HistoryReadFailedError("c"),
+      new core.HistoryDisabledError(),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.values(ErrorCode).sort());
     expect(errorClasses()).toHaveLength(samples.length);

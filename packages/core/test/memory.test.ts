@@ -1,7 +1,8 @@
 import { EventBus, MemoryBroker, MemoryTransport } from "../src/index.js";
-import { describeTransportConformance } from "./conformance.js";
+import { type ConformanceFixture, describeTransportConformance } from "./conformance.js";
+import { describeBusHistoryConformance } from "./history-bus.conformance.js";
 
-describeTransportConformance("memory", async () => {
+async function setup(): Promise<ConformanceFixture> {
   const broker = new MemoryBroker();
   return {
     newBus: (options) => new EventBus({ ...options, transport: new MemoryTransport({ broker }) }),
@@ -9,4 +10,7 @@ describeTransportConformance("memory", async () => {
     serverSubscriptions: async (channel) => broker.subscriberCount(channel),
     cleanup: async () => {},
   };
-});
+}
+
+describeTransportConformance("memory", setup);
+describeBusHistoryConformance("memory", setup);

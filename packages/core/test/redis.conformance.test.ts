@@ -1,9 +1,10 @@
 import { startRedisServer } from "@eventbus/test-redis";
 import { createEventBus } from "../src/index.js";
-import { describeTransportConformance } from "./conformance.js";
+import { type ConformanceFixture, describeTransportConformance } from "./conformance.js";
+import { describeBusHistoryConformance } from "./history-bus.conformance.js";
 import { connectRaw, serverSubscriptions } from "./redis-helpers.js";
 
-describeTransportConformance("redis", async () => {
+async function setup(): Promise<ConformanceFixture> {
   const server = await startRedisServer();
   const raw = await connectRaw(server.url);
   return {
@@ -17,4 +18,7 @@ describeTransportConformance("redis", async () => {
       await server.stop();
     },
   };
-});
+}
+
+describeTransportConformance("redis", setup);
+describeBusHistoryConformance("redis", setup);

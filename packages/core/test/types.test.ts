@@ -98,7 +98,7 @@ describe("types - public API", () => {
     expectTypeOf<Subscription["ready"]>().toEqualTypeOf<Promise<void>>();
     expectTypeOf<Subscription["closed"]>().toEqualTypeOf<Promise<Error | undefined>>();
     expectTypeOf<ReturnType<EventBus["subscribe"]>>().toEqualTypeOf<Subscription>();
-    expectTypeOf<ReturnType<EventBus["publish"]>>().toEqualTypeOf<Promise<void>>();
+    expectTypeOf<ReturnType<EventBus["publish"]>>().toEqualTypeOf<Promise<string | undefined>>();
     expectTypeOf(createEventBus).returns.toEqualTypeOf<EventBus>();
   });
 });

@@ -69,6 +69,7 @@ export const STATUS_OF_CODE = {
   EVENTBUS_PUBLISH_FAILED: 503,
   EVENTBUS_INVALID_POSITION: 400,
   EVENTBUS_HISTORY_READ_FAILED: 503,
+  EVENTBUS_HISTORY_DISABLED: 404,
 } as const satisfies Record<GatewayErrorCode | ErrorCode, number>;
 
 /** Fastify's own request errors, as the gateway's. */

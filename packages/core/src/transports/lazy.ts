@@ -1,4 +1,5 @@
 import { BusClosedError } from "../errors.js";
+import type { HistorySettings, HistoryStore } from "../history/store.js";
 import type { Transport, TransportSink } from "../transport.js";
 
 /**
@@ -33,6 +34,15 @@ export class LazyTransport implements Transport {
 
   async unsubscribe(channels: readonly string[]): Promise<void> {
     return this.#transport().unsubscribe(channels);
+  }
+
+  /** The loaded transport's history store; a loaded transport without one cannot keep history. */
+  history(settings: HistorySettings): HistoryStore {
+    const transport = this.#transport();
+    if (transport.history === undefined) {
+      throw new TypeError("the loaded transport keeps no history");
+    }
+    return transport.history(settings);
   }
 
   async close(): Promise<void> {

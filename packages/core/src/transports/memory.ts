@@ -1,4 +1,6 @@
 import { BusClosedError } from "../errors.js";
+import { MemoryHistoryStore } from "../history/memory-store.js";
+import type { HistorySettings, HistoryStore } from "../history/store.js";
 import type { Transport, TransportSink } from "../transport.js";
 
 /**
@@ -12,6 +14,8 @@ import type { Transport, TransportSink } from "../transport.js";
  */
 export class MemoryBroker {
   readonly #subscribers = new Map<string, Set<TransportSink>>();
+  /** The history stores, one per set of bounds (as JSON). */
+  readonly #histories = new Map<string, MemoryHistoryStore>();
   #queue: [channel: string, data: string][] = [];
   #flushScheduled = false;
   readonly #flush = (): void => {
@@ -32,6 +36,25 @@ export class MemoryBroker {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }
+  }
+
+  /**
+   * The broker's history store for `settings`, which publishes each appended
+   * event through the broker. Buses of one broker that keep the same bounds
+   * share one store (as processes share one Redis); a bus with other bounds
+   * gets a store of its own, since one store keeps one set of bounds.
+   */
+  history(settings: HistorySettings): HistoryStore {
+    const key = JSON.stringify(settings);
+    let store = this.#histories.get(key);
+    if (store === undefined) {
+      store = new MemoryHistoryStore({
+        ...settings,
+        deliver: (channel, message) => this.publish(channel, message),
+      });
+      this.#histories.set(key, store);
+    }
+    return store;
   }
 
   /** Starts delivering the messages of `channels` to `sink`. */
@@ -99,6 +122,11 @@ export class MemoryTransport implements Transport {
   async unsubscribe(channels: readonly string[]): Promise<void> {
     if (this.#sink === undefined) return;
     this.#broker.unsubscribe(this.#sink, channels);
+  }
+
+  /** The broker's history store (see {@link MemoryBroker.history}). */
+  history(settings: HistorySettings): HistoryStore {
+    return this.#broker.history(settings);
   }
 
   async close(): Promise<void> {

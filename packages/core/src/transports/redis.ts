@@ -8,8 +8,16 @@ import {
   createClient,
   ErrorReply,
   type RedisClientOptions,
+  type RedisFunctions,
+  type RedisModules,
 } from "redis";
 import { BusClosedError, PublishFailedError, SubscribeFailedError } from "../errors.js";
+import {
+  HISTORY_SCRIPTS,
+  type HistoryScriptClient,
+  RedisHistoryStore,
+} from "../history/redis-store.js";
+import type { HistorySettings, HistoryStore } from "../history/store.js";
 import type { Transport, TransportSink } from "../transport.js";
 import { RedisConnection } from "./redis-connection.js";
 import {
@@ -44,7 +52,9 @@ export type RedisTransportOptions = RedisConnectionOptions &
     | { readonly client: RedisClientTemplate; readonly url?: never }
   );
 
-type Client = ReturnType<typeof createClient>;
+type Client = ReturnType<
+  typeof createClient<RedisModules, RedisFunctions, typeof HISTORY_SCRIPTS, 3>
+>;
 
 const noop = (): void => {};
 
@@ -165,6 +175,25 @@ export class RedisTransport implements Transport {
   }
 
   /**
+   * A {@link RedisHistoryStore} whose scripts run on the publisher connection
+   * (made with `HISTORY_SCRIPTS`), waiting for it while disconnected as
+   * `publish` does: up to `publishTimeoutMs`, then `NotConnectedError`.
+   */
+  history(settings: HistorySettings): HistoryStore {
+    const waited = this.#settings.publishTimeoutMs;
+    return new RedisHistoryStore({
+      ...settings,
+      client: async () => {
+        if (this.#closing !== undefined) throw new BusClosedError();
+        const client =
+          this.#publisher.client ??
+          (await this.#publisher.whenUp(performance.now() + waited, `history waited ${waited} ms`));
+        return client satisfies HistoryScriptClient;
+      },
+    });
+  }
+
+  /**
    * SUBSCRIBEs on the subscriber connection; resolves once the server has
    * confirmed every channel. While disconnected it waits up to
    * `connectTimeoutMs` for the next connection, which subscribes it.
@@ -273,7 +302,8 @@ export function createRedisTransport(options: RedisTransportOptions): RedisTrans
  * - `pingInterval` plus `socketTimeout` (twice the interval): the bound on a
  *   hung server, one timer per connection;
  * - `disableOfflineQueue`: nothing waits inside node-redis without a bound;
- * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later.
+ * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later;
+ * - the history scripts (`HISTORY_SCRIPTS`), run with EVALSHA when history is on.
  */
 function clientFactory(options: RedisTransportOptions, settings: RedisSettings): () => Client {
   const socket = {
@@ -287,6 +317,7 @@ function clientFactory(options: RedisTransportOptions, settings: RedisSettings):
     disableOfflineQueue: true,
     commandOptions: { timeout: 0 },
     maintNotifications: "disabled",
+    scripts: HISTORY_SCRIPTS,
   } as const satisfies RedisClientOptions;
   const { client, url } = options;
   if (client !== undefined) {
