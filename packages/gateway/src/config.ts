@@ -9,6 +9,7 @@ import type { AuthOptions } from "./auth.js";
 import type { CorsOptions } from "./cors.js";
 import { ConfigError } from "./errors.js";
 import { DEFAULT_LIMITS, type LimitSettings } from "./limits.js";
+import { MAX_TIMER_MS } from "./timer.js";
 
 /** Tunables of a gateway's HTTP and SSE behaviour. */
 export interface GatewaySettings {
@@ -196,8 +197,6 @@ export const SERVE_PARAMETERS = {
 export type ServeFlags = {
   readonly [K in keyof typeof SERVE_PARAMETERS]?: string | readonly string[] | boolean | undefined;
 };
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
