@@ -5,18 +5,18 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import {
-  type ErrorCode,
+  ErrorCode,
   EventBusError,
-  ValidationError,
+  type ValidationError,
   type ValidationIssue,
 } from "@eventbus/core";
 import {
   BodyTooLargeError,
   GatewayError,
-  type GatewayErrorCode,
+  GatewayErrorCode,
   HeadersTooLargeError,
   InternalError,
-  InvalidRequestError,
+  type InvalidRequestError,
   MalformedBodyError,
   MalformedRequestError,
   NotFoundError,
@@ -106,9 +106,10 @@ const PUBLIC_MESSAGE: Partial<Record<ErrorCode, string>> = {
 /** The status and body for any error a request ran into; unknown ones become a bare 500. */
 export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
   const known = asKnown(error);
+  // Branch on the stable code, as docs/errors.md says clients do: the two codes that carry issues.
   const issues =
-    known instanceof ValidationError || known instanceof InvalidRequestError
-      ? { issues: known.issues }
+    known.code === ErrorCode.VALIDATION || known.code === GatewayErrorCode.INVALID_REQUEST
+      ? { issues: (known as ValidationError | InvalidRequestError).issues }
       : {};
   const message = PUBLIC_MESSAGE[known.code as ErrorCode] ?? known.message;
   return {

@@ -4,18 +4,8 @@
  * web console, on an `@eventbus/core` bus. The `eventbus` CLI runs it.
  */
 export { Access, ANY, GRANT_CLAIM, type Grant } from "./access.js";
-export { Authenticator, type AuthOptions, TOKEN_COOKIE, TOKEN_QUERY_PARAM } from "./auth.js";
-export {
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_SETTINGS,
-  type GatewaySettings,
-  resolveServeConfig,
-  SERVE_PARAMETERS,
-  type ServeConfig,
-  type ServeFlags,
-  type ServeParameter,
-} from "./config.js";
+export { type AuthOptions, TOKEN_COOKIE, TOKEN_QUERY_PARAM } from "./auth.js";
+export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SETTINGS, type GatewaySettings } from "./config.js";
 export type { CorsOptions } from "./cors.js";
 export {
   AuthUnavailableError,

@@ -12,7 +12,8 @@ const HEARTBEAT_COMMENT = "heartbeat";
  * itself when its connection closes. The heartbeat runs only while a stream is open.
  */
 export class OpenStreams {
-  readonly #streams = new Set<SseStream>();
+  /** Each open stream, and how its owner ends it with a comment. */
+  readonly #streams = new Map<SseStream, (comment: string) => void>();
   readonly #heartbeatMs: number;
   #timer: NodeJS.Timeout | undefined;
 
@@ -20,14 +21,9 @@ export class OpenStreams {
     this.#heartbeatMs = heartbeatMs;
   }
 
-  /** How many streams are open. */
-  get size(): number {
-    return this.#streams.size;
-  }
-
-  /** Tracks `stream` until its connection closes. */
-  add(stream: SseStream): void {
-    this.#streams.add(stream);
+  /** Tracks `stream` until its connection closes; {@link endAll} ends it through `end`. */
+  add(stream: SseStream, end: (comment: string) => void): void {
+    this.#streams.set(stream, end);
     this.#timer ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
     stream.closed.then(() => {
       this.#streams.delete(stream);
@@ -41,16 +37,16 @@ export class OpenStreams {
    * and it is one small message per change, not a flow.
    */
   broadcast(formatted: string): void {
-    for (const stream of this.#streams) stream.send(formatted);
+    for (const stream of this.#streams.keys()) stream.send(formatted);
   }
 
   /** Ends every open stream cleanly with `comment` (clients may reconnect elsewhere), for shutdown. */
   endAll(comment: string): void {
-    for (const stream of this.#streams) stream.end(comment);
+    for (const end of this.#streams.values()) end(comment);
   }
 
   #beat(): void {
-    for (const stream of this.#streams) stream.comment(HEARTBEAT_COMMENT);
+    for (const stream of this.#streams.keys()) stream.comment(HEARTBEAT_COMMENT);
   }
 
   #stop(): void {

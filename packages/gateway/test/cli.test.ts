@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { decodeEvent } from "@eventbus/core";
 import { describe, expect, it } from "vitest";
-import { Authenticator } from "../src/index.js";
+import { Authenticator } from "../src/auth.js";
 import {
   CliProcess,
   postJson,

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolveServeConfig } from "../src/cli/serve-config.js";
 import { isLoopback } from "../src/config.js";
-import { ConfigError, createGateway, DEFAULT_SETTINGS, resolveServeConfig } from "../src/index.js";
+import { ConfigError, createGateway, DEFAULT_SETTINGS } from "../src/index.js";
 
 describe("config", () => {
   it("config - defaults: loopback, port 8080, in-memory bus, access control off", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_LIMITS, resolveServeConfig } from "../src/index.js";
+import { resolveServeConfig } from "../src/cli/serve-config.js";
+import { ConfigError, DEFAULT_LIMITS } from "../src/index.js";
 import { postJson, runCli, SECRET, serveCli, startGateway, tokenFor, uuid } from "./support.js";
 
 describe("serve options - deployments", () => {

@@ -1,13 +1,8 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it, onTestFinished } from "vitest";
-import {
-  Access,
-  Authenticator,
-  createGateway,
-  TokenExpiredError,
-  UnauthorizedError,
-} from "../src/index.js";
+import { Authenticator } from "../src/auth.js";
+import { Access, createGateway, TokenExpiredError, UnauthorizedError } from "../src/index.js";
 import { SECRET, uuid } from "./support.js";
 
 const base64url = (text: string): string => Buffer.from(text).toString("base64url");

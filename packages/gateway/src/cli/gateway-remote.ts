@@ -1,14 +1,11 @@
 /** `tail` and `publish` through a gateway: HTTP to publish, Server-Sent Events to follow. */
-import {
-  decodeEvent,
-  EVENT_TYPES,
-  type Event,
-  type EventType,
-  type ValidationIssue,
-} from "@eventbus/core";
+import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
 import { EventSource } from "eventsource";
 import { BUS_STATUS_EVENTS } from "../bus-status.js";
 import { GatewayErrorCode } from "../errors.js";
+import type { ErrorBody } from "../http-errors.js";
+import { eventsPath } from "../routes/target.js";
+import type { SseEndReason } from "../sse.js";
 import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
 import { networkReason, RefusedError, UnreachableError } from "./remote-errors.js";
 
@@ -102,7 +99,7 @@ export class GatewayRemote implements Remote {
         current.addEventListener("error", (event) => {
           if (event instanceof MessageEvent) {
             // The gateway ended the stream with a reason; an expired token will not come back.
-            const reason = JSON.parse(String(event.data)) as { code: string; message: string };
+            const reason = JSON.parse(String(event.data)) as SseEndReason;
             if (reason.code === GatewayErrorCode.TOKEN_EXPIRED) {
               stop(new RefusedError(reason.code, reason.message));
             } else {
@@ -147,7 +144,8 @@ export class GatewayRemote implements Remote {
   }
 
   #url(channel: ChannelRef): URL {
-    return new URL(`v1/${channel.kind}s/${channel.id}/events`, withSlash(this.#base));
+    // Relative to the base, so a gateway served under a path prefix works.
+    return new URL(eventsPath(channel).slice(1), withSlash(this.#base));
   }
 }
 
@@ -163,9 +161,7 @@ async function refusal(response: Response): Promise<RefusedError> {
   }
   const text = await response.text();
   try {
-    const body = JSON.parse(text) as {
-      error: { code: string; message: string; issues?: ValidationIssue[] };
-    };
+    const body = JSON.parse(text) as ErrorBody;
     return new RefusedError(body.error.code, body.error.message, body.error.issues);
   } catch {
     return new RefusedError(`HTTP_${response.status}`, text.slice(0, 200) || response.statusText);

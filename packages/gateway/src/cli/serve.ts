@@ -1,12 +1,12 @@
 /** `eventbus serve`: runs the gateway until SIGTERM or SIGINT, then shuts it down gracefully. */
 import type { Command } from "commander";
+import { openBus } from "./open-bus.js";
 import {
   resolveServeConfig,
   SERVE_PARAMETERS,
   type ServeFlags,
   type ServeParameter,
-} from "../config.js";
-import { openBus } from "./open-bus.js";
+} from "./serve-config.js";
 
 /** Adds the `serve` command to `program`, with one flag per setting that has one. */
 export function serveCommand(program: Command): void {

@@ -1,9 +1,9 @@
 /** `eventbus token`: mints an access token for given projects, agents and scopes. */
 import { type Command, Option } from "commander";
-import { readKeyFile, SERVE_PARAMETERS } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { mintToken } from "../token.js";
 import { seconds, uuidOrAnyList } from "./args.js";
+import { readKeyFile, SERVE_PARAMETERS } from "./serve-config.js";
 
 interface TokenOptions {
   readonly project?: string[];

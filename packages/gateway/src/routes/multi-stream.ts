@@ -5,6 +5,7 @@
  */
 import { type Event, encodeEvent } from "@eventbus/core";
 import type { FastifyInstance } from "fastify";
+import { Frames } from "../frames.js";
 import {
   channelLabel,
   channelsQuerySchema,
@@ -12,7 +13,7 @@ import {
   typesQueryOf,
 } from "../http-schemas.js";
 import { formatMessage } from "../sse.js";
-import { Frames, openStream, type StreamDependencies } from "./stream.js";
+import { openStream, type StreamDependencies } from "../stream-session.js";
 import { channelOf } from "./target.js";
 
 /** The multi-channel stream's path. */

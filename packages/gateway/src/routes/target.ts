@@ -14,6 +14,14 @@ export const EVENTS_ROUTE = {
   agent: "/v1/agents/:agentId/events",
 } as const satisfies Record<TargetKind, string>;
 
+/**
+ * The path of `address`'s events, {@link EVENTS_ROUTE}`[kind]` with its id:
+ * what a client (the CLI's gateway remote) requests.
+ */
+export function eventsPath(address: ChannelAddress): string {
+  return EVENTS_ROUTE[address.kind].replace(/:[A-Za-z]+/, encodeURIComponent(address.id));
+}
+
 /** A checked path: the address (lowercase UUID) and its channel on the bus. */
 export interface Target {
   readonly address: ChannelAddress;
