@@ -1,9 +1,9 @@
 import { InvalidChannelError } from "./errors.js";
+import { canonicalUuid } from "./uuid.js";
 
 /** The default first segment of every channel name: `events:project:<uuid>`. */
 export const DEFAULT_CHANNEL_PREFIX = "events";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** What a channel name addresses: a project's events or an agent's. */
@@ -34,7 +34,7 @@ export class ChannelNames {
    * @throws {InvalidChannelError} if `projectId` is not a UUID (any case; it is lowercased).
    */
   project(projectId: string): string {
-    return `${this.prefix}:project:${canonicalUuid(projectId)}`;
+    return `${this.prefix}:project:${channelId(projectId)}`;
   }
 
   /**
@@ -42,7 +42,7 @@ export class ChannelNames {
    * @throws {InvalidChannelError} if `agentId` is not a UUID (any case; it is lowercased).
    */
   agent(agentId: string): string {
-    return `${this.prefix}:agent:${canonicalUuid(agentId)}`;
+    return `${this.prefix}:agent:${channelId(agentId)}`;
   }
 
   /**
@@ -61,15 +61,16 @@ export class ChannelNames {
     if (kind !== "project" && kind !== "agent") {
       throw new InvalidChannelError(channel, `kind must be "project" or "agent"`);
     }
-    if (id === undefined || !UUID.test(id)) {
+    if (id === undefined || canonicalUuid(id) !== id) {
       throw new InvalidChannelError(channel, "id must be a lowercase UUID");
     }
     return { kind, id };
   }
 }
 
-function canonicalUuid(id: string): string {
-  const lower = typeof id === "string" ? id.toLowerCase() : "";
-  if (!UUID.test(lower)) throw new InvalidChannelError(String(id), "id must be a UUID");
-  return lower;
+/** `id` lowercased, for a channel name. @throws {InvalidChannelError} unless it is a UUID. */
+function channelId(id: string): string {
+  const canonical = canonicalUuid(id);
+  if (canonical === undefined) throw new InvalidChannelError(String(id), "id must be a UUID");
+  return canonical;
 }

@@ -9,6 +9,8 @@ import {
   MAX_PAYLOAD_DEPTH,
   TOO_DEEP_MESSAGE,
 } from "./json.js";
+import { DateSchema, WireTimestampSchema } from "./timestamp.js";
+import { UuidSchema } from "./uuid.js";
 
 /**
  * The thirteen kinds of event, with the values of the original Python
@@ -45,13 +47,6 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
 
 /** Longest event id accepted; ids travel in SSE `id:` lines and logs. */
 export const MAX_EVENT_ID_LENGTH = 200;
-
-/**
- * Any 8-4-4-4-12 hex UUID (Python's `uuid.UUID` accepts every version), normalised to lowercase.
- * `overwrite`, not `transform`: the type stays a UUID string, so JSON Schema (and the gateway's
- * OpenAPI description) can show it as input and as output.
- */
-const UuidSchema = z.guid({ error: "must be a UUID" }).overwrite((uuid) => uuid.toLowerCase());
 
 const EventIdSchema = z
   .string()
@@ -101,28 +96,12 @@ const fields = {
 };
 
 /**
- * The first and last instants the wire can carry, in milliseconds: a
- * four-digit year in UTC, from 0001 (Python's `datetime` has no year 0) to
- * 9999. An event outside them could be encoded, but not decoded again.
- */
-const EARLIEST_TIME = Date.parse("0001-01-01T00:00:00.000Z");
-const LATEST_TIME = Date.parse("9999-12-31T23:59:59.999Z");
-const OUT_OF_RANGE = "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z";
-
-/** True for a time (`date.getTime()`) the wire can carry; false for `NaN`. */
-export function isWireTime(time: number): boolean {
-  return time >= EARLIEST_TIME && time <= LATEST_TIME;
-}
-
-/**
  * An event in code: the wire's snake_case fields, `timestamp` as a `Date`, and a
  * `payload` that JSON carries unchanged. `publish` validates against it.
  */
 export const EventSchema = z.object({
   ...fields,
-  timestamp: z.date({ error: "must be a valid Date" }).refine((date) => isWireTime(+date), {
-    error: (issue) => (Number.isNaN(Number(issue.input)) ? "must be a valid Date" : OUT_OF_RANGE),
-  }),
+  timestamp: DateSchema,
   payload: z.custom<JsonObject>((value) => isJsonObject(value), {
     error: (issue) => payloadIssue(issue.input),
   }),
@@ -162,9 +141,7 @@ const WirePayloadSchema = z.preprocess(
 export const WireEventSchema = z.object({
   ...fields,
   actor_id: fields.actor_id.default(null),
-  timestamp: z.iso
-    .datetime({ offset: true, error: "must be an ISO 8601 date-time with Z or an offset" })
-    .refine((text) => isWireTime(Date.parse(text)), { error: OUT_OF_RANGE }),
+  timestamp: WireTimestampSchema,
   payload: WirePayloadSchema,
 });
 

@@ -86,3 +86,4 @@ export {
 export type { Transport, TransportConnectionEvent, TransportSink } from "./transport.js";
 export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from "./transports/memory.js";
 export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./transports/redis-options.js";
+export { canonicalUuid, UuidSchema } from "./uuid.js";

@@ -53,6 +53,16 @@ describe("codec - decoding what Python writes", () => {
     ],
     ["a negative offset", "2025-12-29T18:18:23.5-05:30", "2025-12-29T23:48:23.500Z"],
     ["plain Z without fraction", "2025-12-29T23:48:23Z", "2025-12-29T23:48:23.000Z"],
+    [
+      "a fraction of more than nine digits starting with zeros, truncated",
+      "2025-12-29T23:48:23.0004000000Z",
+      "2025-12-29T23:48:23.000Z",
+    ],
+    [
+      "a year below 100 with such a fraction, truncated",
+      "0050-06-01T12:00:00.00001234567891+01:00",
+      "0050-06-01T11:00:00.000Z",
+    ],
   ])("reads the timestamp of %s (%s)", (_, timestamp, iso) => {
     const event = decodeEvent(pythonWire(timestamp));
     expect(event.timestamp.toISOString()).toBe(iso);

@@ -1,6 +1,5 @@
 /**
- * The fast validators (`src/fast-check.ts`, not to be confused with the
- * fast-check library these tests use) must never accept what zod refuses, and
+ * The fast validators (`src/fast-validators.ts`) must never accept what zod refuses, and
  * where they accept they must return what the zod path returns (same fields,
  * same key order). They may decline what zod accepts; the valid corpus pins
  * that they rarely do. Probe values cover each field systematically;
@@ -11,7 +10,7 @@ import { inspect } from "node:util";
 import { anyValue, eventText } from "@eventbus/test-fuzz";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkEvent, checkParsedWireEvent } from "../src/fast-check.js";
+import { checkEvent, checkParsedWireEvent } from "../src/fast-validators.js";
 import * as core from "../src/index.js";
 import { type Event, MAX_PAYLOAD_DEPTH, parseEvent, parseWireEvent } from "../src/index.js";
 

@@ -2,7 +2,7 @@
  * What a token grants, and the checks every route makes against it. Pure: no
  * cryptography here (see auth.ts), so the scope rules are tested on their own.
  */
-import type { ChannelAddress } from "@eventbus/core";
+import { type ChannelAddress, canonicalUuid } from "@eventbus/core";
 import { z } from "zod";
 import { describeIssues, ForbiddenError } from "./errors.js";
 
@@ -12,12 +12,14 @@ export const GRANT_CLAIM = "eventbus";
 /** The entry of `projects` or `agents` that grants every project or every agent. */
 export const ANY = "*";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ANY_OR_UUID = `must be a UUID or "${ANY}"`;
 
-const IdSchema = z
-  .string({ error: `must be a UUID or "${ANY}"` })
-  .refine((id) => id === ANY || UUID.test(id), { error: `must be a UUID or "${ANY}"` })
-  .transform((id) => id.toLowerCase());
+const IdSchema = z.string({ error: ANY_OR_UUID }).transform((id, context) => {
+  const canonical = id === ANY ? ANY : canonicalUuid(id);
+  if (canonical !== undefined) return canonical;
+  context.addIssue({ code: "custom", message: ANY_OR_UUID, input: id });
+  return z.NEVER;
+});
 
 /**
  * The grant a token carries in its `eventbus` claim:

@@ -7,6 +7,7 @@ import {
   type ChannelAddress,
   EVENT_TYPES,
   type EventType,
+  UuidSchema,
   type ValidationIssue,
   WireEventSchema,
 } from "@eventbus/core";
@@ -16,10 +17,7 @@ import type { ZodOpenApiOverrideContext } from "zod-openapi";
 import { InvalidRequestError } from "./errors.js";
 
 /** A UUID in any case (as core's channels take it), lowercased. */
-const Uuid = z
-  .guid({ error: "must be a UUID" })
-  .overwrite((id) => id.toLowerCase())
-  .meta({ example: "6f1c2a4e-8b3d-4c5e-9f7a-0b1c2d3e4f5a" });
+const Uuid = UuidSchema.meta({ example: "6f1c2a4e-8b3d-4c5e-9f7a-0b1c2d3e4f5a" });
 
 /** The path of the project routes: `/v1/projects/{projectId}/events`. */
 export const ProjectParamsSchema = z.object({

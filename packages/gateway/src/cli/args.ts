@@ -6,18 +6,18 @@
 import {
   ACTOR_TYPES,
   type ActorType,
+  canonicalUuid,
   EVENT_TYPES,
   type EventType,
   type JsonObject,
 } from "@eventbus/core";
 import { InvalidArgumentError } from "commander";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A UUID, lowercased. */
 export function uuid(value: string): string {
-  if (!UUID.test(value)) throw new InvalidArgumentError("must be a UUID.");
-  return value.toLowerCase();
+  const id = canonicalUuid(value);
+  if (id === undefined) throw new InvalidArgumentError("must be a UUID.");
+  return id;
 }
 
 /** A UUID or `*`, added to the list given so far (for repeatable options). */
