@@ -25,7 +25,7 @@ export interface Runner {
  * A target of the issue, checked on the figures of one run:
  * - `ratio`: median over rounds of `contender / versus` is at least (or at most) `bound`;
  * - `offset`: median over rounds of `contender - versus` is at most `bound`;
- * - `absolute`: the contender's median is at least `bound`.
+ * - `absolute`: the contender's median is at least (or at most) `bound`.
  */
 export type Target =
   | {
@@ -47,7 +47,8 @@ export type Target =
       readonly kind: "absolute";
       readonly metric: string;
       readonly contender: string;
-      readonly atLeast: number;
+      readonly atLeast?: number;
+      readonly atMost?: number;
     };
 
 /** What every scenario gets from the suite. */
@@ -181,9 +182,7 @@ function evaluate(target: Target, samples: ReadonlyMap<string, readonly Sample[]
     case "ratio": {
       const versus = samples.get(target.versus) ?? [];
       const value = summarize(pairwise(own, versus, target.metric, (a, b) => a / b)).median;
-      const bound = target.atLeast ?? target.atMost ?? Number.NaN;
-      const op = target.atLeast !== undefined ? ">=" : "<=";
-      const met = op === ">=" ? value >= bound : value <= bound;
+      const { op, bound, met } = check(target, value);
       return {
         target,
         value,
@@ -203,14 +202,27 @@ function evaluate(target: Target, samples: ReadonlyMap<string, readonly Sample[]
     }
     case "absolute": {
       const value = summarize(own.map((sample) => figureOf(sample, target.metric))).median;
+      const { op, bound, met } = check(target, value);
       return {
         target,
         value,
-        met: value >= target.atLeast,
-        text: `${target.contender} ${target.metric} >= ${target.atLeast.toLocaleString("en-US")}: ${Math.round(value).toLocaleString("en-US")}`,
+        met,
+        text: `${target.contender} ${target.metric} ${op} ${bound.toLocaleString("en-US")}: ${Math.round(value).toLocaleString("en-US")}`,
       };
     }
   }
+}
+
+/** Whether `value` is within a target's `atLeast` or `atMost` bound. */
+function check(
+  target: { readonly atLeast?: number; readonly atMost?: number },
+  value: number,
+): { op: ">=" | "<="; bound: number; met: boolean } {
+  if (target.atLeast !== undefined) {
+    return { op: ">=", bound: target.atLeast, met: value >= target.atLeast };
+  }
+  const bound = target.atMost ?? Number.NaN;
+  return { op: "<=", bound, met: value <= bound };
 }
 
 /** `combine(own[i], versus[i])` for each round both ran. */

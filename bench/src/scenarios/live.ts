@@ -1,0 +1,188 @@
+import { randomUUID } from "node:crypto";
+import type { Latency } from "../drivers.js";
+import type { Context, Runner, Scenario, Target } from "../harness.js";
+import type { LiveContender } from "../live/contenders.js";
+import type { BurstResult } from "../live/loadgen-main.js";
+import { startLoadGenerator, startServer } from "../live/processes.js";
+
+/** What a live fan-out scenario declares. */
+export interface FanoutSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly contenders: readonly LiveContender[];
+  readonly reference: LiveContender;
+  readonly targets: readonly Target[];
+  readonly warmups: number;
+  readonly rounds: number;
+  /** Open streams (clients), spread evenly over `projects` projects. */
+  readonly clients: number;
+  readonly projects: number;
+  /** Events of the burst, published as fast as the publisher can (1,000 in flight). */
+  readonly burstEvents: number;
+  /** The fixed rate of the latency phase, in events per second, and its events. */
+  readonly rate: number;
+  readonly pacedEvents: number;
+}
+
+/** Size of each event on the wire. */
+const BYTES = 300;
+
+/**
+ * Scenarios 9 and 10: each contender's server runs in a process of its own,
+ * its clients in a load generator process of their own (which also publishes,
+ * so latency is measured on one clock). Every contender is set up with all its
+ * clients open before the first round; each round runs a paced phase
+ * (latency at a fixed rate), then a burst (deliveries per second), and reads
+ * the server's CPU time over the burst.
+ */
+export function fanoutScenario(spec: FanoutSpec): Scenario {
+  const perProject = spec.clients / spec.projects;
+  return {
+    id: spec.id,
+    title: spec.title,
+    description: `${spec.clients.toLocaleString("en-US")} clients following ${spec.projects === 1 ? "one project" : `${spec.projects.toLocaleString("en-US")} projects (${perProject} each)`}, events of about ${BYTES} B published to Redis by a backend (the bus; Socket.IO's redis-emitter; plain node-redis for the raw baseline). Latency: ${spec.pacedEvents.toLocaleString("en-US")} events at ${spec.rate.toLocaleString("en-US")}/s, publish call to receipt. Throughput: ${spec.burstEvents.toLocaleString("en-US")} events at once${spec.projects === 1 ? "" : " to random projects"}, deliveries/s to the last receipt; CPU of the server and of the load generator over the burst, in % of one core.`,
+    metrics: [
+      { key: "deliveriesPerSec", unit: "deliveries/s", better: "higher" },
+      { key: "p50", unit: "ms p50", better: "lower" },
+      { key: "p99", unit: "ms p99", better: "lower" },
+      { key: "serverCpu", unit: "% server CPU", better: "lower" },
+      { key: "loadgenCpu", unit: "% client CPU", better: "lower" },
+    ],
+    contenders: spec.contenders.map((contender) => contender.name),
+    reference: spec.reference.name,
+    targets: spec.targets,
+    warmups: spec.warmups,
+    rounds: spec.rounds,
+    async open(context) {
+      // Set up side by side (nothing is measured yet): each process takes seconds to start.
+      const opened = await Promise.allSettled(
+        spec.contenders
+          .filter((contender) => context.selected(contender.name))
+          .map((contender) => openFanout(contender, spec, context)),
+      );
+      const runners = opened.flatMap((result) =>
+        result.status === "fulfilled" ? [result.value] : [],
+      );
+      const failure = opened.find((result) => result.status === "rejected");
+      if (failure !== undefined) {
+        for (const runner of runners) await runner.close();
+        throw failure.reason;
+      }
+      return runners;
+    },
+  };
+}
+
+/** Starts one contender's server and load generator, with every client open. */
+async function openFanout(
+  contender: LiveContender,
+  spec: FanoutSpec,
+  context: Context,
+): Promise<Runner> {
+  const projects = Array.from({ length: spec.projects }, () => randomUUID());
+  const server = await startServer(contender.server, context.redisUrl);
+  const start = performance.now();
+  const loadgen = await startLoadGenerator({
+    client: contender.client,
+    publisher: contender.publisher,
+    serverUrl: server.url,
+    redisUrl: context.redisUrl,
+    clients: Array.from({ length: spec.clients }, (_, i) => projects[i % spec.projects] as string),
+    bytes: BYTES,
+    burstEvents: spec.burstEvents,
+    pacedEvents: spec.pacedEvents,
+  }).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  context.progress(
+    `${spec.id} ${contender.name}: ${spec.clients} clients open in ${Math.round(performance.now() - start)} ms`,
+  );
+  return {
+    name: contender.name,
+    async run() {
+      const latency = await loadgen.request<Latency>("paced", { rate: spec.rate });
+      const before = await server.usage(false);
+      const start = performance.now();
+      const burst = await loadgen.request<BurstResult>("burst");
+      const after = await server.usage(false);
+      const serverCpu = (after.cpuMicros - before.cpuMicros) / 10 / (performance.now() - start);
+      return { ...latency, ...burst, serverCpu };
+    },
+    async close() {
+      await loadgen.stop();
+      await server.stop();
+    },
+  };
+}
+
+/** What the idle-connections scenario declares. */
+export interface IdleSpec {
+  readonly contenders: readonly LiveContender[];
+  readonly reference: LiveContender;
+  readonly targets: readonly Target[];
+  readonly warmups: number;
+  readonly rounds: number;
+  readonly clients: number;
+}
+
+/**
+ * Scenario 9c: memory per open, idle connection. Each run starts a fresh
+ * server process, reads its memory after full collections, opens the clients
+ * (one project), reads it again, and stops everything: a server that ran
+ * traffic before, or closed streams before, would count that too.
+ */
+export function idleScenario(spec: IdleSpec): Scenario {
+  return {
+    id: "sse-idle-memory",
+    title: `9c. Memory per open idle connection (${spec.clients.toLocaleString("en-US")} clients)`,
+    description: `A fresh server process per run; its RSS and V8 heap after full collections, before and after ${spec.clients.toLocaleString("en-US")} clients of one project connected, divided by the clients. Kernel socket buffers are not in RSS.`,
+    metrics: [
+      { key: "rssPerConn", unit: "B RSS/conn", better: "lower" },
+      { key: "heapPerConn", unit: "B heap/conn", better: "lower" },
+    ],
+    contenders: spec.contenders.map((contender) => contender.name),
+    reference: spec.reference.name,
+    targets: spec.targets,
+    warmups: spec.warmups,
+    rounds: spec.rounds,
+    async open(context) {
+      return spec.contenders
+        .filter((contender) => context.selected(contender.name))
+        .map(
+          (contender): Runner => ({
+            name: contender.name,
+            async run() {
+              const server = await startServer(contender.server, context.redisUrl);
+              try {
+                const before = await server.usage(true);
+                const project = randomUUID();
+                const loadgen = await startLoadGenerator({
+                  client: contender.client,
+                  publisher: contender.publisher,
+                  serverUrl: server.url,
+                  redisUrl: context.redisUrl,
+                  clients: Array.from({ length: spec.clients }, () => project),
+                  bytes: BYTES,
+                  burstEvents: 0,
+                  pacedEvents: 0,
+                });
+                try {
+                  const after = await server.usage(true);
+                  return {
+                    rssPerConn: (after.rss - before.rss) / spec.clients,
+                    heapPerConn: (after.heapUsed - before.heapUsed) / spec.clients,
+                  };
+                } finally {
+                  await loadgen.stop();
+                }
+              } finally {
+                await server.stop();
+              }
+            },
+            close: async () => {},
+          }),
+        );
+    },
+  };
+}
