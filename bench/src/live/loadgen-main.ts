@@ -34,11 +34,12 @@ export interface OpenArgs {
   readonly pacedEvents: number;
 }
 
-/** A burst's result: deliveries per second, and this process's CPU use meanwhile. */
+/** A burst's result: deliveries per second and in all, and this process's CPU time meanwhile. */
 export interface BurstResult {
   readonly deliveriesPerSec: number;
-  /** This process's CPU time over wall time, in percent of one core. */
-  readonly loadgenCpu: number;
+  readonly deliveries: number;
+  /** User plus system CPU time of the load generator over the burst, in microseconds. */
+  readonly loadgenMicros: number;
 }
 
 /** Clients opened at once while connecting. */
@@ -134,10 +135,13 @@ serveRequests({
   burst: async (): Promise<BurstResult> => {
     const { pipe, receiver, burst, perProject } = required();
     const cpu = process.cpuUsage();
-    const start = performance.now();
     const deliveriesPerSec = await pipelined(pipe, receiver, burst, burst.length, perProject);
     const { user, system } = process.cpuUsage(cpu);
-    return { deliveriesPerSec, loadgenCpu: (user + system) / 10 / (performance.now() - start) };
+    return {
+      deliveriesPerSec,
+      deliveries: burst.length * perProject,
+      loadgenMicros: user + system,
+    };
   },
   paced: async ({ rate }: { rate: number }) => {
     const { pipe, receiver, paced: events, perProject } = required();

@@ -1,10 +1,10 @@
 import { CONTENDERS, type Contender } from "../contenders.js";
-import { burst, paced, pipelined, sequential } from "../drivers.js";
+import { burst, paced, pipelined, sequential, withCpu } from "../drivers.js";
 import type { Scenario, Target } from "../harness.js";
 import { LIVE, type LiveContender } from "../live/contenders.js";
 import { httpPublishScenario, type PublishContender } from "./http-publish.js";
 import { fanoutScenario, idleScenario } from "./live.js";
-import { EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
+import { CPU_PER_EVENT, EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
 import { scaleScenario } from "./scale.js";
 import { validatorScenario } from "./validators.js";
 
@@ -142,16 +142,17 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
     pipeScenario({
       id: `throughput-${size}`,
       title,
-      description: `${sizes.throughput[size].toLocaleString("en-US")} events of about ${BYTES_LABEL[size]} published without awaiting each (1,000 in flight) to one channel with one subscriber; events/s from the first publish to the last delivery.`,
-      metrics: [EVENTS_PER_SECOND],
+      description: `${sizes.throughput[size].toLocaleString("en-US")} events of about ${BYTES_LABEL[size]} published without awaiting each (1,000 in flight) to one channel with one subscriber; events/s from the first publish to the last delivery, and the CPU time of the publishing and subscribing process per event.`,
+      metrics: [EVENTS_PER_SECOND, CPU_PER_EVENT],
       contenders: ON_REDIS,
       reference: nodeRedisJson,
       targets,
       ...runs,
       pool: { size: Math.min(POOL_SIZE, sizes.throughput[size]), bytes: BYTES[size] },
-      measure: async (pipe, receiver, pool) => ({
-        eventsPerSec: await pipelined(pipe, receiver, pool, sizes.throughput[size]),
-      }),
+      measure: (pipe, receiver, pool) =>
+        withCpu(sizes.throughput[size], () =>
+          pipelined(pipe, receiver, pool, sizes.throughput[size]),
+        ),
     });
   const latencyEvents = Math.round(LATENCY_RATE * sizes.latencySeconds);
 
@@ -316,8 +317,8 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
     pipeScenario({
       id: "burst",
       title: `12. Burst: ${sizes.burst.toLocaleString("en-US")} publishes at once`,
-      description: `${sizes.burst.toLocaleString("en-US")} events of about 300 B published in one synchronous loop and awaited together (a batch import), one channel, one subscriber; events/s from the first publish to the last delivery.`,
-      metrics: [EVENTS_PER_SECOND],
+      description: `${sizes.burst.toLocaleString("en-US")} events of about 300 B published in one synchronous loop and awaited together (a batch import), one channel, one subscriber; events/s from the first publish to the last delivery, and the CPU time of the publishing and subscribing process per event.`,
+      metrics: [EVENTS_PER_SECOND, CPU_PER_EVENT],
       contenders: [busRedis, nodeRedisJson, nodeRedisJsonZod],
       reference: nodeRedisJson,
       targets: [
@@ -326,9 +327,8 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
       ],
       ...runs,
       pool: { size: Math.min(POOL_SIZE, sizes.burst), bytes: 300 },
-      measure: async (pipe, receiver, pool) => ({
-        eventsPerSec: await burst(pipe, receiver, pool, sizes.burst),
-      }),
+      measure: (pipe, receiver, pool) =>
+        withCpu(sizes.burst, () => burst(pipe, receiver, pool, sizes.burst)),
     }),
   ];
 }

@@ -40,13 +40,13 @@ export function fanoutScenario(spec: FanoutSpec): Scenario {
   return {
     id: spec.id,
     title: spec.title,
-    description: `${spec.clients.toLocaleString("en-US")} clients following ${spec.projects === 1 ? "one project" : `${spec.projects.toLocaleString("en-US")} projects (${perProject} each)`}, events of about ${BYTES} B published to Redis by a backend (the bus; Socket.IO's redis-emitter; plain node-redis for the raw baseline). Latency: ${spec.pacedEvents.toLocaleString("en-US")} events at ${spec.rate.toLocaleString("en-US")}/s, publish call to receipt. Throughput: ${spec.burstEvents.toLocaleString("en-US")} events at once${spec.projects === 1 ? "" : " to random projects"}, deliveries/s to the last receipt; CPU of the server and of the load generator over the burst, in % of one core.`,
+    description: `${spec.clients.toLocaleString("en-US")} clients following ${spec.projects === 1 ? "one project" : `${spec.projects.toLocaleString("en-US")} projects (${perProject} each)`}, events of about ${BYTES} B published to Redis by a backend (the bus; Socket.IO's redis-emitter; plain node-redis for the raw baseline). Latency: ${spec.pacedEvents.toLocaleString("en-US")} events at ${spec.rate.toLocaleString("en-US")}/s, publish call to receipt. Throughput: ${spec.burstEvents.toLocaleString("en-US")} events at once${spec.projects === 1 ? "" : " to random projects"}, deliveries/s to the last receipt, and the CPU time per delivery of the server and of the load generator over the burst.`,
     metrics: [
       { key: "deliveriesPerSec", unit: "deliveries/s", better: "higher" },
       { key: "p50", unit: "ms p50", better: "lower" },
       { key: "p99", unit: "ms p99", better: "lower" },
-      { key: "serverCpu", unit: "% server CPU", better: "lower" },
-      { key: "loadgenCpu", unit: "% client CPU", better: "lower" },
+      { key: "serverCpu", unit: "server CPU us/delivery", better: "lower" },
+      { key: "loadgenCpu", unit: "client CPU us/delivery", better: "lower" },
     ],
     contenders: spec.contenders.map((contender) => contender.name),
     reference: spec.reference.name,
@@ -103,11 +103,14 @@ async function openFanout(
     async run() {
       const latency = await loadgen.request<Latency>("paced", { rate: spec.rate });
       const before = await server.usage(false);
-      const start = performance.now();
       const burst = await loadgen.request<BurstResult>("burst");
       const after = await server.usage(false);
-      const serverCpu = (after.cpuMicros - before.cpuMicros) / 10 / (performance.now() - start);
-      return { ...latency, ...burst, serverCpu };
+      return {
+        ...latency,
+        deliveriesPerSec: burst.deliveriesPerSec,
+        serverCpu: (after.cpuMicros - before.cpuMicros) / burst.deliveries,
+        loadgenCpu: burst.loadgenMicros / burst.deliveries,
+      };
     },
     async close() {
       await loadgen.stop();

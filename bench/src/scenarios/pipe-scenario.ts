@@ -69,6 +69,13 @@ export function pipeScenario(spec: PipeScenarioSpec): Scenario {
   };
 }
 
+/** CPU time of the suite's process per event, lower is better. */
+export const CPU_PER_EVENT: Metric = {
+  key: "cpuPerEvent",
+  unit: "CPU us/event",
+  better: "lower",
+};
+
 /** Deliveries per second, higher is better. */
 export const EVENTS_PER_SECOND: Metric = {
   key: "eventsPerSec",
