@@ -14,12 +14,17 @@ import type { Transport, TransportSink } from "../transport.js";
 import { RedisConnection } from "./redis-connection.js";
 import {
   checkRedisUrl,
+  REDIS_SOCKET_BUFFER_BYTES,
   type RedisConnectionOptions,
   type RedisSettings,
   resolveRedisSettings,
 } from "./redis-options.js";
 
-export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./redis-options.js";
+export {
+  REDIS_DEFAULTS,
+  REDIS_SOCKET_BUFFER_BYTES,
+  type RedisConnectionOptions,
+} from "./redis-options.js";
 
 /**
  * A node-redis client whose settings (host, TLS, credentials, database...)
@@ -278,13 +283,16 @@ export function createRedisTransport(options: RedisTransportOptions): RedisTrans
  * - `pingInterval` plus `socketTimeout` (twice the interval): the bound on a
  *   hung server, one timer per connection;
  * - `disableOfflineQueue`: nothing waits inside node-redis without a bound;
- * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later.
+ * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later;
+ * - a socket write buffer of {@link REDIS_SOCKET_BUFFER_BYTES} (`highWaterMark`,
+ *   which TCP and TLS sockets both take), so large events are pipelined too.
  */
 function clientFactory(options: RedisTransportOptions, settings: RedisSettings): () => Client {
   const socket = {
     connectTimeout: settings.connectTimeoutMs,
     socketTimeout: settings.healthCheckIntervalMs * 2,
     reconnectStrategy: false,
+    highWaterMark: REDIS_SOCKET_BUFFER_BYTES,
   } as const;
   const common = {
     RESP: 3,
