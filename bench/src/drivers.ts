@@ -68,30 +68,45 @@ export class Receiver {
  * (at most {@link WINDOW} in flight), and waits for `subscribers` deliveries of
  * each. Returns deliveries per second, from the first publish to the last delivery.
  */
-export async function pipelined(
+export function pipelined(
   pipe: Pipe,
   receiver: Receiver,
   pool: readonly Event[],
   count: number,
   subscribers = 1,
 ): Promise<number> {
-  const run = receiver.expect(count * subscribers);
-  const start = performance.now();
-  let window: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    window.push(pipe.publish(pool[i % pool.length] as Event));
-    if (window.length === WINDOW) {
-      await Promise.all(window);
-      window = [];
-      // As a producer doing I/O would, let consumers in this process run; an
-      // in-process transport otherwise outruns its consumers' microtasks.
-      await setImmediate();
+  return deliveriesPerSecond(receiver, count * subscribers, async () => {
+    let window: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      window.push(pipe.publish(pool[i % pool.length] as Event));
+      if (window.length === WINDOW) {
+        await Promise.all(window);
+        window = [];
+        // As a producer doing I/O would, let consumers in this process run; an
+        // in-process transport otherwise outruns its consumers' microtasks.
+        await setImmediate();
+      }
     }
-  }
-  await Promise.all(window);
+    await Promise.all(window);
+  });
+}
+
+/**
+ * Arms `receiver` for `deliveries`, runs `publish`, and waits for every
+ * delivery; returns deliveries per second, from the start of `publish` to the
+ * last delivery.
+ */
+async function deliveriesPerSecond(
+  receiver: Receiver,
+  deliveries: number,
+  publish: () => Promise<void>,
+): Promise<number> {
+  const run = receiver.expect(deliveries);
+  const start = performance.now();
+  await publish();
   run.published();
   await run.done;
-  return (count * subscribers) / ((performance.now() - start) / 1000);
+  return deliveries / ((performance.now() - start) / 1000);
 }
 
 /** Events per second, and this process's CPU time per event (publisher and subscriber: a figure a shared machine's load barely moves). */
@@ -114,38 +129,32 @@ export async function withCpu(events: number, run: () => Promise<number>): Promi
  * the acknowledgements together, as a batch import does; returns events per
  * second, from the first publish to the last delivery.
  */
-export async function burst(
+export function burst(
   pipe: Pipe,
   receiver: Receiver,
   pool: readonly Event[],
   count: number,
 ): Promise<number> {
-  const run = receiver.expect(count);
-  const start = performance.now();
-  const acks: Promise<void>[] = new Array(count);
-  for (let i = 0; i < count; i++) acks[i] = pipe.publish(pool[i % pool.length] as Event);
-  await Promise.all(acks);
-  run.published();
-  await run.done;
-  return count / ((performance.now() - start) / 1000);
+  return deliveriesPerSecond(receiver, count, async () => {
+    const acks: Promise<void>[] = new Array(count);
+    for (let i = 0; i < count; i++) acks[i] = pipe.publish(pool[i % pool.length] as Event);
+    await Promise.all(acks);
+  });
 }
 
 /**
  * Publishes `count` events from `pool` one at a time, awaiting each; returns
  * events per second, from the first publish to the last delivery.
  */
-export async function sequential(
+export function sequential(
   pipe: Pipe,
   receiver: Receiver,
   pool: readonly Event[],
   count: number,
 ): Promise<number> {
-  const run = receiver.expect(count);
-  const start = performance.now();
-  for (let i = 0; i < count; i++) await pipe.publish(pool[i % pool.length] as Event);
-  run.published();
-  await run.done;
-  return count / ((performance.now() - start) / 1000);
+  return deliveriesPerSecond(receiver, count, async () => {
+    for (let i = 0; i < count; i++) await pipe.publish(pool[i % pool.length] as Event);
+  });
 }
 
 /** Publish-to-delivery latency percentiles of a paced run, in milliseconds. */

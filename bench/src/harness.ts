@@ -79,6 +79,62 @@ export interface Scenario {
   open(context: Context): Promise<Runner[]>;
 }
 
+/** Who runs in a scenario and how often: what every scenario's spec declares. */
+export interface Lineup {
+  readonly contenders: readonly { readonly name: string }[];
+  /** The contender every ratio is taken against. */
+  readonly reference: { readonly name: string };
+  readonly targets: readonly Target[];
+  readonly warmups: number;
+  readonly rounds: number;
+}
+
+/** The {@link Scenario} fields of a {@link Lineup}. */
+export function lineupOf(
+  spec: Lineup,
+): Pick<Scenario, "contenders" | "reference" | "targets" | "warmups" | "rounds"> {
+  return {
+    contenders: spec.contenders.map((contender) => contender.name),
+    reference: spec.reference.name,
+    targets: spec.targets,
+    warmups: spec.warmups,
+    rounds: spec.rounds,
+  };
+}
+
+/**
+ * Opens the selected `contenders` with `open`, one after another, or side by
+ * side if `together` (nothing is measured while opening; processes take
+ * seconds each to start). If one fails, closes those that opened and rethrows.
+ */
+export async function openSelected<C extends { readonly name: string }>(
+  contenders: readonly C[],
+  context: Context,
+  open: (contender: C) => Promise<Runner>,
+  { together = false }: { readonly together?: boolean } = {},
+): Promise<Runner[]> {
+  const selected = contenders.filter((contender) => context.selected(contender.name));
+  const runners: Runner[] = [];
+  let failure: { readonly error: unknown } | undefined;
+  const openOne = async (contender: C): Promise<void> => {
+    try {
+      runners.push(await open(contender));
+    } catch (error) {
+      failure ??= { error };
+    }
+  };
+  if (together) await Promise.all(selected.map(openOne));
+  else for (const contender of selected) if (failure === undefined) await openOne(contender);
+  if (failure !== undefined) {
+    for (const runner of runners) await runner.close();
+    throw failure.error;
+  }
+  // In the order declared, whatever order they opened in.
+  return selected.flatMap((contender) =>
+    runners.filter((runner) => runner.name === contender.name),
+  );
+}
+
 /** A contender's figures in one scenario. */
 export interface ContenderResult {
   readonly name: string;

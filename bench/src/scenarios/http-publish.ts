@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { encodeEvent } from "@eventbus/core";
 import { eventPool } from "../fixtures.js";
-import type { Runner, Scenario, Target } from "../harness.js";
+import { type Lineup, lineupOf, openSelected, type Runner, type Scenario } from "../harness.js";
 import { startServer } from "../live/processes.js";
 import type { ServerName } from "../live/servers/index.js";
 
@@ -15,12 +15,8 @@ export interface PublishContender {
 }
 
 /** What the HTTP publish scenario declares. */
-export interface PublishSpec {
+export interface PublishSpec extends Lineup {
   readonly contenders: readonly PublishContender[];
-  readonly reference: PublishContender;
-  readonly targets: readonly Target[];
-  readonly warmups: number;
-  readonly rounds: number;
   readonly seconds: number;
   readonly connections: number;
 }
@@ -52,47 +48,32 @@ export function httpPublishScenario(spec: PublishSpec): Scenario {
       { key: "p50", unit: "ms p50", better: "lower" },
       { key: "p99", unit: "ms p99", better: "lower" },
     ],
-    contenders: spec.contenders.map((contender) => contender.name),
-    reference: spec.reference.name,
-    targets: spec.targets,
-    warmups: spec.warmups,
-    rounds: spec.rounds,
-    async open(context) {
-      const runners: Runner[] = [];
-      try {
-        for (const contender of spec.contenders.filter((c) => context.selected(c.name))) {
-          const project = randomUUID();
-          const [event] = eventPool(1, 300, project);
-          if (event === undefined) throw new Error("no event");
-          const server = await startServer(contender.server, context.redisUrl);
-          runners.push({
-            name: contender.name,
-            run: async () => {
-              const result = await autocannon(
-                `${server.url}/v1/projects/${project}/events`,
-                encodeEvent(event),
-                spec,
+    ...lineupOf(spec),
+    open: (context) =>
+      openSelected(spec.contenders, context, async (contender): Promise<Runner> => {
+        const project = randomUUID();
+        const [event] = eventPool(1, 300, project);
+        if (event === undefined) throw new Error("no event");
+        const server = await startServer(contender.server, context.redisUrl);
+        const url = `${server.url}/v1/projects/${project}/events`;
+        return {
+          name: contender.name,
+          run: async () => {
+            const result = await autocannon(url, encodeEvent(event), spec);
+            if (result.non2xx + result.errors + result.timeouts > 0) {
+              throw new Error(
+                `${contender.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
               );
-              if (result.non2xx + result.errors + result.timeouts > 0) {
-                throw new Error(
-                  `${contender.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
-                );
-              }
-              return {
-                requestsPerSec: result.requests.average,
-                p50: result.latency.p50,
-                p99: result.latency.p99,
-              };
-            },
-            close: () => server.stop(),
-          });
-        }
-      } catch (error) {
-        for (const runner of runners) await runner.close();
-        throw error;
-      }
-      return runners;
-    },
+            }
+            return {
+              requestsPerSec: result.requests.average,
+              p50: result.latency.p50,
+              p99: result.latency.p99,
+            };
+          },
+          close: () => server.stop(),
+        };
+      }),
   };
 }
 

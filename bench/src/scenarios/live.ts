@@ -1,19 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { Latency } from "../drivers.js";
-import type { Context, Runner, Scenario, Target } from "../harness.js";
+import {
+  type Context,
+  type Lineup,
+  lineupOf,
+  openSelected,
+  type Runner,
+  type Scenario,
+} from "../harness.js";
 import type { LiveContender } from "../live/contenders.js";
 import type { BurstResult } from "../live/loadgen-main.js";
-import { startLoadGenerator, startServer } from "../live/processes.js";
+import { type ServerProcess, startLoadGenerator, startServer } from "../live/processes.js";
+import type { Child } from "../live/rpc.js";
 
 /** What a live fan-out scenario declares. */
-export interface FanoutSpec {
+export interface FanoutSpec extends Lineup {
   readonly id: string;
   readonly title: string;
   readonly contenders: readonly LiveContender[];
-  readonly reference: LiveContender;
-  readonly targets: readonly Target[];
-  readonly warmups: number;
-  readonly rounds: number;
   /** Open streams (clients), spread evenly over `projects` projects. */
   readonly clients: number;
   readonly projects: number;
@@ -48,29 +52,34 @@ export function fanoutScenario(spec: FanoutSpec): Scenario {
       { key: "serverCpu", unit: "server CPU us/delivery", better: "lower" },
       { key: "loadgenCpu", unit: "client CPU us/delivery", better: "lower" },
     ],
-    contenders: spec.contenders.map((contender) => contender.name),
-    reference: spec.reference.name,
-    targets: spec.targets,
-    warmups: spec.warmups,
-    rounds: spec.rounds,
-    async open(context) {
-      // Set up side by side (nothing is measured yet): each process takes seconds to start.
-      const opened = await Promise.allSettled(
-        spec.contenders
-          .filter((contender) => context.selected(contender.name))
-          .map((contender) => openFanout(contender, spec, context)),
-      );
-      const runners = opened.flatMap((result) =>
-        result.status === "fulfilled" ? [result.value] : [],
-      );
-      const failure = opened.find((result) => result.status === "rejected");
-      if (failure !== undefined) {
-        for (const runner of runners) await runner.close();
-        throw failure.reason;
-      }
-      return runners;
-    },
+    ...lineupOf(spec),
+    open: (context) =>
+      openSelected(spec.contenders, context, (contender) => openFanout(contender, spec, context), {
+        together: true,
+      }),
   };
+}
+
+/**
+ * Starts a load generator whose clients follow `server`, one client per
+ * entry of `clients` (a project id), with events built for the runs to come.
+ */
+function loadGenerator(
+  contender: LiveContender,
+  server: ServerProcess,
+  context: Context,
+  clients: readonly string[],
+  events: { readonly burstEvents: number; readonly pacedEvents: number },
+): Promise<Child> {
+  return startLoadGenerator({
+    client: contender.client,
+    publisher: contender.publisher,
+    serverUrl: server.url,
+    redisUrl: context.redisUrl,
+    clients,
+    bytes: BYTES,
+    ...events,
+  });
 }
 
 /** Starts one contender's server and load generator, with every client open. */
@@ -82,19 +91,16 @@ async function openFanout(
   const projects = Array.from({ length: spec.projects }, () => randomUUID());
   const server = await startServer(contender.server, context.redisUrl);
   const start = performance.now();
-  const loadgen = await startLoadGenerator({
-    client: contender.client,
-    publisher: contender.publisher,
-    serverUrl: server.url,
-    redisUrl: context.redisUrl,
-    clients: Array.from({ length: spec.clients }, (_, i) => projects[i % spec.projects] as string),
-    bytes: BYTES,
-    burstEvents: spec.burstEvents,
-    pacedEvents: spec.pacedEvents,
-  }).catch(async (error: unknown) => {
-    await server.stop();
-    throw error;
-  });
+  const clients = Array.from(
+    { length: spec.clients },
+    (_, i) => projects[i % spec.projects] as string,
+  );
+  const loadgen = await loadGenerator(contender, server, context, clients, spec).catch(
+    async (error: unknown) => {
+      await server.stop();
+      throw error;
+    },
+  );
   context.progress(
     `${spec.id} ${contender.name}: ${spec.clients} clients open in ${Math.round(performance.now() - start)} ms`,
   );
@@ -120,12 +126,8 @@ async function openFanout(
 }
 
 /** What the idle-connections scenario declares. */
-export interface IdleSpec {
+export interface IdleSpec extends Lineup {
   readonly contenders: readonly LiveContender[];
-  readonly reference: LiveContender;
-  readonly targets: readonly Target[];
-  readonly warmups: number;
-  readonly rounds: number;
   readonly clients: number;
 }
 
@@ -144,48 +146,38 @@ export function idleScenario(spec: IdleSpec): Scenario {
       { key: "rssPerConn", unit: "B RSS/conn", better: "lower" },
       { key: "heapPerConn", unit: "B heap/conn", better: "lower" },
     ],
-    contenders: spec.contenders.map((contender) => contender.name),
-    reference: spec.reference.name,
-    targets: spec.targets,
-    warmups: spec.warmups,
-    rounds: spec.rounds,
-    async open(context) {
-      return spec.contenders
-        .filter((contender) => context.selected(contender.name))
-        .map(
-          (contender): Runner => ({
-            name: contender.name,
-            async run() {
-              const server = await startServer(contender.server, context.redisUrl);
+    ...lineupOf(spec),
+    open: (context) =>
+      openSelected(
+        spec.contenders,
+        context,
+        async (contender): Promise<Runner> => ({
+          name: contender.name,
+          async run() {
+            const server = await startServer(contender.server, context.redisUrl);
+            try {
+              const before = await server.usage(true);
+              const project = randomUUID();
+              const clients = Array.from({ length: spec.clients }, () => project);
+              const loadgen = await loadGenerator(contender, server, context, clients, {
+                burstEvents: 0,
+                pacedEvents: 0,
+              });
               try {
-                const before = await server.usage(true);
-                const project = randomUUID();
-                const loadgen = await startLoadGenerator({
-                  client: contender.client,
-                  publisher: contender.publisher,
-                  serverUrl: server.url,
-                  redisUrl: context.redisUrl,
-                  clients: Array.from({ length: spec.clients }, () => project),
-                  bytes: BYTES,
-                  burstEvents: 0,
-                  pacedEvents: 0,
-                });
-                try {
-                  const after = await server.usage(true);
-                  return {
-                    rssPerConn: (after.rss - before.rss) / spec.clients,
-                    heapPerConn: (after.heapUsed - before.heapUsed) / spec.clients,
-                  };
-                } finally {
-                  await loadgen.stop();
-                }
+                const after = await server.usage(true);
+                return {
+                  rssPerConn: (after.rss - before.rss) / spec.clients,
+                  heapPerConn: (after.heapUsed - before.heapUsed) / spec.clients,
+                };
               } finally {
-                await server.stop();
+                await loadgen.stop();
               }
-            },
-            close: async () => {},
-          }),
-        );
-    },
+            } finally {
+              await server.stop();
+            }
+          },
+          close: async () => {},
+        }),
+      ),
   };
 }
