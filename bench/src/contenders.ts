@@ -103,9 +103,12 @@ function nodeRedis(name: string, { validate }: { validate: boolean }): Contender
   const decode = validate ? decodeJsonZod : decodeJson;
   return {
     name,
-    async openPipe({ redisUrl, projectId, subscribers, sink }) {
+    async openPipe({ redisUrl, projectId, subscribers, sink, fail }) {
       const publisher = createClient(nodeRedisOptions(redisUrl));
       const subscriber = publisher.duplicate();
+      // A lost connection fails the run (rather than the process, as an unheard 'error' would).
+      publisher.on("error", fail);
+      subscriber.on("error", fail);
       await Promise.all([publisher.connect(), subscriber.connect()]);
       const channel = channels.project(projectId);
       await Promise.all(

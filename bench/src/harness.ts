@@ -162,6 +162,8 @@ export interface ScenarioResult {
   readonly rounds: number;
   readonly contenders: readonly ContenderResult[];
   readonly targets: readonly TargetResult[];
+  /** Why the scenario stopped before its last round, if it did; it then has no figures. */
+  readonly failure?: string;
 }
 
 /**
@@ -205,6 +207,31 @@ export async function runScenario(scenario: Scenario, context: Context): Promise
     contenders,
     targets: scenario.targets.map((target) => evaluate(target, samples)),
   };
+}
+
+/**
+ * As {@link runScenario}, but a scenario that fails (a run that times out, a
+ * connection the shared machine starved until it dropped) is reported as
+ * failed, with no figures, and the suite goes on with the next one.
+ */
+export async function runOrReport(scenario: Scenario, context: Context): Promise<ScenarioResult> {
+  try {
+    return await runScenario(scenario, context);
+  } catch (error) {
+    const failure = error instanceof Error ? error.message : String(error);
+    context.progress(`${scenario.id} FAILED: ${failure}`);
+    return {
+      id: scenario.id,
+      title: scenario.title,
+      description: scenario.description,
+      metrics: scenario.metrics,
+      reference: scenario.reference,
+      rounds: scenario.rounds,
+      contenders: [],
+      targets: [],
+      failure,
+    };
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
-import { type Context, runScenario, type ScenarioResult } from "./harness.js";
+import { type Context, runOrReport, type ScenarioResult } from "./harness.js";
 import { describeMachine, loadAverage, type Report, renderMarkdown } from "./report.js";
 import { scenarios } from "./scenarios/index.js";
 
@@ -48,7 +48,7 @@ try {
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
     progress(`${scenario.title}`);
-    results.push(await runScenario(scenario, context));
+    results.push(await runOrReport(scenario, context));
   }
   const report: Report = {
     date: new Date().toISOString(),

@@ -50,6 +50,10 @@ export function renderMarkdown(report: Report): string {
   ];
   for (const scenario of report.scenarios) {
     lines.push(`### ${scenario.title}`, "", scenario.description, "");
+    if (scenario.failure !== undefined) {
+      lines.push(`**Failed:** ${scenario.failure.split("\n")[0]}`, "");
+      continue;
+    }
     const header = ["contender"];
     for (const metric of scenario.metrics) {
       header.push(`${metric.unit} median`, "min", "max", `ratio (${metric.better} is better)`);
