@@ -95,7 +95,8 @@ async function openFanout(
     { length: spec.clients },
     (_, i) => projects[i % spec.projects] as string,
   );
-  const loadgen = await loadGenerator(contender, server, context, clients, spec).catch(
+  const events = { burstEvents: spec.burstEvents, pacedEvents: spec.pacedEvents };
+  const loadgen = await loadGenerator(contender, server, context, clients, events).catch(
     async (error: unknown) => {
       await server.stop();
       throw error;
