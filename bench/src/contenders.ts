@@ -7,6 +7,7 @@ import {
   type EventBus,
   EventSchema,
   REDIS_DEFAULTS,
+  REDIS_SOCKET_BUFFER_BYTES,
   WireEventSchema,
 } from "@eventbus/core";
 import { RedisPubSub } from "graphql-redis-subscriptions";
@@ -64,10 +65,18 @@ const channels = new ChannelNames();
 
 /**
  * The node-redis settings of the bus's Redis transport (RESP3, no per-command
- * timer, a health-check PING, no offline queue), given to the raw node-redis
- * contenders too, so that a comparison measures the bus and not the settings.
+ * timer, a health-check PING, no offline queue, a 1 MiB socket write buffer),
+ * given to the raw node-redis contenders too, so that a comparison measures
+ * the bus and not the settings.
  */
 function nodeRedisOptions(url: string): RedisClientOptions {
+  // `highWaterMark` reaches Node's socket, though node-redis's types do not list it.
+  const socket = {
+    connectTimeout: REDIS_DEFAULTS.connectTimeoutMs,
+    socketTimeout: REDIS_DEFAULTS.healthCheckIntervalMs * 2,
+    reconnectStrategy: false,
+    highWaterMark: REDIS_SOCKET_BUFFER_BYTES,
+  } as const;
   return {
     url,
     RESP: 3,
@@ -75,11 +84,7 @@ function nodeRedisOptions(url: string): RedisClientOptions {
     pingInterval: REDIS_DEFAULTS.healthCheckIntervalMs,
     disableOfflineQueue: true,
     maintNotifications: "disabled",
-    socket: {
-      connectTimeout: REDIS_DEFAULTS.connectTimeoutMs,
-      socketTimeout: REDIS_DEFAULTS.healthCheckIntervalMs * 2,
-      reconnectStrategy: false,
-    },
+    socket,
   };
 }
 
@@ -101,9 +106,12 @@ function nodeRedis(name: string, { validate }: { validate: boolean }): Contender
   const decode = validate ? decodeJsonZod : decodeJson;
   return {
     name,
-    async openPipe({ redisUrl, projectId, subscribers, sink }) {
+    async openPipe({ redisUrl, projectId, subscribers, sink, fail }) {
       const publisher = createClient(nodeRedisOptions(redisUrl));
       const subscriber = publisher.duplicate();
+      // A lost connection fails the run (rather than the process, as an unheard 'error' would).
+      publisher.on("error", fail);
+      subscriber.on("error", fail);
       await Promise.all([publisher.connect(), subscriber.connect()]);
       const channel = channels.project(projectId);
       await Promise.all(

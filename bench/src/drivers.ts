@@ -7,23 +7,23 @@ import { quantileOfSorted } from "./stats.js";
 const WINDOW = 1_000;
 
 /** How long a run waits for deliveries once everything is published, before it fails. */
-const DELIVERY_TIMEOUT_MS = 60_000;
+const DELIVERY_TIMEOUT_MS = 180_000;
 
 /**
  * Counts deliveries for the run in progress: a pipe's sink is bound to one
  * receiver for the whole scenario, and each run arms it anew with
- * {@link Receiver.expect}. Optionally stamps each delivery's arrival time.
+ * {@link Receiver.expect}. Optionally calls back on each delivery.
  */
 export class Receiver {
   #remaining = 0;
-  #arrivals: Float64Array | undefined;
+  #onDelivery: Sink | undefined;
   #done: (() => void) | undefined;
   #fail: ((error: unknown) => void) | undefined;
   #failure: { readonly error: unknown } | undefined;
 
   /** The sink to hand to a contender's pipe. */
   readonly sink: Sink = (seq) => {
-    if (this.#arrivals !== undefined) this.#arrivals[seq] = performance.now();
+    this.#onDelivery?.(seq);
     if (--this.#remaining === 0) this.#done?.();
   };
 
@@ -34,14 +34,14 @@ export class Receiver {
   };
 
   /**
-   * Arms the receiver for `deliveries` deliveries (stamping arrival times into
-   * `arrivals`, indexed by seq, if given). `done` resolves when they have all
-   * arrived; once `published()` is called it rejects if they have not within
+   * Arms the receiver for `deliveries` deliveries (calling `onDelivery` with
+   * each one's seq, if given). `done` resolves when they have all arrived;
+   * once `published()` is called it rejects if they have not within
    * {@link DELIVERY_TIMEOUT_MS}.
    */
-  expect(deliveries: number, arrivals?: Float64Array): { done: Promise<void>; published(): void } {
+  expect(deliveries: number, onDelivery?: Sink): { done: Promise<void>; published(): void } {
     this.#remaining = deliveries;
-    this.#arrivals = arrivals;
+    this.#onDelivery = onDelivery;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
     const done = new Promise<void>((resolve, reject) => {
@@ -68,48 +68,93 @@ export class Receiver {
  * (at most {@link WINDOW} in flight), and waits for `subscribers` deliveries of
  * each. Returns deliveries per second, from the first publish to the last delivery.
  */
-export async function pipelined(
+export function pipelined(
   pipe: Pipe,
   receiver: Receiver,
   pool: readonly Event[],
   count: number,
   subscribers = 1,
 ): Promise<number> {
-  const run = receiver.expect(count * subscribers);
-  const start = performance.now();
-  let window: Promise<unknown>[] = [];
-  for (let i = 0; i < count; i++) {
-    window.push(pipe.publish(pool[i % pool.length] as Event));
-    if (window.length === WINDOW) {
-      await Promise.all(window);
-      window = [];
-      // As a producer doing I/O would, let consumers in this process run; an
-      // in-process transport otherwise outruns its consumers' microtasks.
-      await setImmediate();
+  return deliveriesPerSecond(receiver, count * subscribers, async () => {
+    let window: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      window.push(pipe.publish(pool[i % pool.length] as Event));
+      if (window.length === WINDOW) {
+        await Promise.all(window);
+        window = [];
+        // As a producer doing I/O would, let consumers in this process run; an
+        // in-process transport otherwise outruns its consumers' microtasks.
+        await setImmediate();
+      }
     }
-  }
-  await Promise.all(window);
+    await Promise.all(window);
+  });
+}
+
+/**
+ * Arms `receiver` for `deliveries`, runs `publish`, and waits for every
+ * delivery; returns deliveries per second, from the start of `publish` to the
+ * last delivery.
+ */
+async function deliveriesPerSecond(
+  receiver: Receiver,
+  deliveries: number,
+  publish: () => Promise<void>,
+): Promise<number> {
+  const run = receiver.expect(deliveries);
+  const start = performance.now();
+  await publish();
   run.published();
   await run.done;
-  return (count * subscribers) / ((performance.now() - start) / 1000);
+  return deliveries / ((performance.now() - start) / 1000);
+}
+
+/** Events per second, and this process's CPU time per event (publisher and subscriber: a figure a shared machine's load barely moves). */
+export type Throughput = {
+  readonly eventsPerSec: number;
+  /** User plus system CPU time of this process over the run, per event, in microseconds. */
+  readonly cpuPerEvent: number;
+};
+
+/** Runs `run` (which returns events per second) and reads this process's CPU time over it. */
+export async function withCpu(events: number, run: () => Promise<number>): Promise<Throughput> {
+  const start = process.cpuUsage();
+  const eventsPerSec = await run();
+  const { user, system } = process.cpuUsage(start);
+  return { eventsPerSec, cpuPerEvent: (user + system) / events };
+}
+
+/**
+ * Publishes `count` events from `pool` in one synchronous loop and awaits all
+ * the acknowledgements together, as a batch import does; returns events per
+ * second, from the first publish to the last delivery.
+ */
+export function burst(
+  pipe: Pipe,
+  receiver: Receiver,
+  pool: readonly Event[],
+  count: number,
+): Promise<number> {
+  return deliveriesPerSecond(receiver, count, async () => {
+    const acks: Promise<unknown>[] = new Array(count);
+    for (let i = 0; i < count; i++) acks[i] = pipe.publish(pool[i % pool.length] as Event);
+    await Promise.all(acks);
+  });
 }
 
 /**
  * Publishes `count` events from `pool` one at a time, awaiting each; returns
  * events per second, from the first publish to the last delivery.
  */
-export async function sequential(
+export function sequential(
   pipe: Pipe,
   receiver: Receiver,
   pool: readonly Event[],
   count: number,
 ): Promise<number> {
-  const run = receiver.expect(count);
-  const start = performance.now();
-  for (let i = 0; i < count; i++) await pipe.publish(pool[i % pool.length] as Event);
-  run.published();
-  await run.done;
-  return count / ((performance.now() - start) / 1000);
+  return deliveriesPerSecond(receiver, count, async () => {
+    for (let i = 0; i < count; i++) await pipe.publish(pool[i % pool.length] as Event);
+  });
 }
 
 /** Publish-to-delivery latency percentiles of a paced run, in milliseconds. */
@@ -118,18 +163,22 @@ export type Latency = { readonly p50: number; readonly p99: number };
 /**
  * Publishes every event of `events` (whose seqs are their indices) at a fixed
  * `rate` (events per second): each millisecond timer tick publishes the events
- * due by then. Latency is from the `publish` call to the delivery, both on this
- * process's clock.
+ * due by then. Latency is from the `publish` call to each delivery (one per
+ * subscriber), both on this process's clock.
  */
 export async function paced(
   pipe: Pipe,
   receiver: Receiver,
   events: readonly Event[],
   rate: number,
+  subscribers = 1,
 ): Promise<Latency> {
   const sent = new Float64Array(events.length);
-  const arrived = new Float64Array(events.length);
-  const run = receiver.expect(events.length, arrived);
+  const latencies = new Float64Array(events.length * subscribers);
+  let arrived = 0;
+  const run = receiver.expect(latencies.length, (seq) => {
+    latencies[arrived++] = performance.now() - (sent[seq] as number);
+  });
   const failures: unknown[] = [];
   const start = performance.now();
   let next = 0;
@@ -144,6 +193,6 @@ export async function paced(
   run.published();
   await run.done;
   if (failures.length > 0) throw failures[0];
-  const latencies = arrived.map((at, i) => at - (sent[i] as number)).sort();
+  latencies.sort();
   return { p50: quantileOfSorted(latencies, 0.5), p99: quantileOfSorted(latencies, 0.99) };
 }

@@ -25,7 +25,7 @@ export interface Runner {
  * A target of the issue, checked on the figures of one run:
  * - `ratio`: median over rounds of `contender / versus` is at least (or at most) `bound`;
  * - `offset`: median over rounds of `contender - versus` is at most `bound`;
- * - `absolute`: the contender's median is at least `bound`.
+ * - `absolute`: the contender's median is at least (or at most) `bound`.
  */
 export type Target =
   | {
@@ -47,7 +47,8 @@ export type Target =
       readonly kind: "absolute";
       readonly metric: string;
       readonly contender: string;
-      readonly atLeast: number;
+      readonly atLeast?: number;
+      readonly atMost?: number;
     };
 
 /** What every scenario gets from the suite. */
@@ -78,6 +79,62 @@ export interface Scenario {
   open(context: Context): Promise<Runner[]>;
 }
 
+/** Who runs in a scenario and how often: what every scenario's spec declares. */
+export interface Lineup {
+  readonly contenders: readonly { readonly name: string }[];
+  /** The contender every ratio is taken against. */
+  readonly reference: { readonly name: string };
+  readonly targets: readonly Target[];
+  readonly warmups: number;
+  readonly rounds: number;
+}
+
+/** The {@link Scenario} fields of a {@link Lineup}. */
+export function lineupOf(
+  spec: Lineup,
+): Pick<Scenario, "contenders" | "reference" | "targets" | "warmups" | "rounds"> {
+  return {
+    contenders: spec.contenders.map((contender) => contender.name),
+    reference: spec.reference.name,
+    targets: spec.targets,
+    warmups: spec.warmups,
+    rounds: spec.rounds,
+  };
+}
+
+/**
+ * Opens the selected `contenders` with `open`, one after another, or side by
+ * side if `together` (nothing is measured while opening; processes take
+ * seconds each to start). If one fails, closes those that opened and rethrows.
+ */
+export async function openSelected<C extends { readonly name: string }>(
+  contenders: readonly C[],
+  context: Context,
+  open: (contender: C) => Promise<Runner>,
+  { together = false }: { readonly together?: boolean } = {},
+): Promise<Runner[]> {
+  const selected = contenders.filter((contender) => context.selected(contender.name));
+  const runners: Runner[] = [];
+  let failure: { readonly error: unknown } | undefined;
+  const openOne = async (contender: C): Promise<void> => {
+    try {
+      runners.push(await open(contender));
+    } catch (error) {
+      failure ??= { error };
+    }
+  };
+  if (together) await Promise.all(selected.map(openOne));
+  else for (const contender of selected) if (failure === undefined) await openOne(contender);
+  if (failure !== undefined) {
+    for (const runner of runners) await runner.close();
+    throw failure.error;
+  }
+  // In the order declared, whatever order they opened in.
+  return selected.flatMap((contender) =>
+    runners.filter((runner) => runner.name === contender.name),
+  );
+}
+
 /** A contender's figures in one scenario. */
 export interface ContenderResult {
   readonly name: string;
@@ -105,6 +162,8 @@ export interface ScenarioResult {
   readonly rounds: number;
   readonly contenders: readonly ContenderResult[];
   readonly targets: readonly TargetResult[];
+  /** Why the scenario stopped before its last round, if it did; it then has no figures. */
+  readonly failure?: string;
 }
 
 /**
@@ -151,6 +210,31 @@ export async function runScenario(scenario: Scenario, context: Context): Promise
 }
 
 /**
+ * As {@link runScenario}, but a scenario that fails (a run that times out, a
+ * connection the shared machine starved until it dropped) is reported as
+ * failed, with no figures, and the suite goes on with the next one.
+ */
+export async function runOrReport(scenario: Scenario, context: Context): Promise<ScenarioResult> {
+  try {
+    return await runScenario(scenario, context);
+  } catch (error) {
+    const failure = error instanceof Error ? error.message : String(error);
+    context.progress(`${scenario.id} FAILED: ${failure}`);
+    return {
+      id: scenario.id,
+      title: scenario.title,
+      description: scenario.description,
+      metrics: scenario.metrics,
+      reference: scenario.reference,
+      rounds: scenario.rounds,
+      contenders: [],
+      targets: [],
+      failure,
+    };
+  }
+}
+
+/**
  * Runs full collections if the process was started with `--expose-gc`: three,
  * as objects freed by one (weak references, finalizers) may need more.
  */
@@ -181,9 +265,7 @@ function evaluate(target: Target, samples: ReadonlyMap<string, readonly Sample[]
     case "ratio": {
       const versus = samples.get(target.versus) ?? [];
       const value = summarize(pairwise(own, versus, target.metric, (a, b) => a / b)).median;
-      const bound = target.atLeast ?? target.atMost ?? Number.NaN;
-      const op = target.atLeast !== undefined ? ">=" : "<=";
-      const met = op === ">=" ? value >= bound : value <= bound;
+      const { op, bound, met } = check(target, value);
       return {
         target,
         value,
@@ -203,14 +285,27 @@ function evaluate(target: Target, samples: ReadonlyMap<string, readonly Sample[]
     }
     case "absolute": {
       const value = summarize(own.map((sample) => figureOf(sample, target.metric))).median;
+      const { op, bound, met } = check(target, value);
       return {
         target,
         value,
-        met: value >= target.atLeast,
-        text: `${target.contender} ${target.metric} >= ${target.atLeast.toLocaleString("en-US")}: ${Math.round(value).toLocaleString("en-US")}`,
+        met,
+        text: `${target.contender} ${target.metric} ${op} ${bound.toLocaleString("en-US")}: ${Math.round(value).toLocaleString("en-US")}`,
       };
     }
   }
+}
+
+/** Whether `value` is within a target's `atLeast` or `atMost` bound. */
+function check(
+  target: { readonly atLeast?: number; readonly atMost?: number },
+  value: number,
+): { op: ">=" | "<="; bound: number; met: boolean } {
+  if (target.atLeast !== undefined) {
+    return { op: ">=", bound: target.atLeast, met: value >= target.atLeast };
+  }
+  const bound = target.atMost ?? Number.NaN;
+  return { op: "<=", bound, met: value <= bound };
 }
 
 /** `combine(own[i], versus[i])` for each round both ran. */

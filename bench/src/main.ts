@@ -10,8 +10,8 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startRedisServer } from "@eventbus/test-redis";
 import { createClient } from "redis";
-import { type Context, runScenario, type ScenarioResult } from "./harness.js";
-import { describeMachine, type Report, renderMarkdown } from "./report.js";
+import { type Context, runOrReport, type ScenarioResult } from "./harness.js";
+import { describeMachine, loadAverage, type Report, renderMarkdown } from "./report.js";
 import { scenarios } from "./scenarios/index.js";
 
 const { values } = parseArgs({
@@ -35,6 +35,7 @@ const progress = (message: string): void => {
 
 // Pipelined bursts may outpace a subscriber for a moment; Redis would drop it
 // at the default Pub/Sub output-buffer limit.
+const loadAtStart = loadAverage();
 const server = await startRedisServer({ args: ["--client-output-buffer-limit", "pubsub 0 0 0"] });
 progress(`redis-server pid ${server.pid} at ${server.url}`);
 try {
@@ -47,12 +48,13 @@ try {
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
     progress(`${scenario.title}`);
-    results.push(await runScenario(scenario, context));
+    results.push(await runOrReport(scenario, context));
   }
   const report: Report = {
     date: new Date().toISOString(),
     quick,
     machine: describeMachine(redisVersion),
+    load: { start: loadAtStart, end: loadAverage() },
     scenarios: results,
   };
   mkdirSync(dirname(values.out), { recursive: true });

@@ -1,4 +1,4 @@
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { formatNumber, type ScenarioResult } from "./harness.js";
 
 /** Where and when the figures were measured. */
@@ -15,7 +15,14 @@ export interface Report {
   readonly date: string;
   readonly quick: boolean;
   readonly machine: Machine;
+  /** The 1-minute load average when the run started and when it ended: how busy the shared machine was. */
+  readonly load: { readonly start: number; readonly end: number };
   readonly scenarios: readonly ScenarioResult[];
+}
+
+/** The 1-minute load average: runnable processes, averaged; above the core count, processes wait for a core. */
+export function loadAverage(): number {
+  return loadavg()[0] ?? Number.NaN;
 }
 
 /** Describes this machine, given the version the Redis server reported. */
@@ -38,11 +45,15 @@ export function renderMarkdown(report: Report): string {
   const { machine } = report;
   const lines = [
     `Run of ${report.date}${report.quick ? " (quick mode: figures not meaningful)" : ""}`,
-    `on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Redis ${machine.redis}.`,
+    `on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Redis ${machine.redis}; load average ${report.load.start.toFixed(1)} at the start, ${report.load.end.toFixed(1)} at the end.`,
     "",
   ];
   for (const scenario of report.scenarios) {
     lines.push(`### ${scenario.title}`, "", scenario.description, "");
+    if (scenario.failure !== undefined) {
+      lines.push(`**Failed:** ${scenario.failure.split("\n")[0]}`, "");
+      continue;
+    }
     const header = ["contender"];
     for (const metric of scenario.metrics) {
       header.push(`${metric.unit} median`, "min", "max", `ratio (${metric.better} is better)`);

@@ -1,7 +1,10 @@
 import { CONTENDERS, type Contender } from "../contenders.js";
-import { paced, pipelined, sequential } from "../drivers.js";
+import { burst, paced, pipelined, sequential, withCpu } from "../drivers.js";
 import type { Scenario, Target } from "../harness.js";
-import { EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
+import { LIVE, type LiveContender } from "../live/contenders.js";
+import { httpPublishScenario, type PublishContender } from "./http-publish.js";
+import { fanoutScenario, idleScenario } from "./live.js";
+import { CPU_PER_EVENT, EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
 import { scaleScenario } from "./scale.js";
 import { validatorScenario } from "./validators.js";
 
@@ -15,6 +18,21 @@ interface Sizes {
   readonly channels: number;
   readonly inMemory: number;
   readonly decodes: number;
+  /** Live fan-out: clients per run and events per burst, at each size. */
+  readonly fanout: readonly { readonly clients: number; readonly burstEvents: number }[];
+  /** Seconds of each live latency phase, and its deliveries per second whatever the number of clients. */
+  readonly pacedSeconds: number;
+  readonly liveDeliveryRate: number;
+  /** Warm-up runs of the live scenarios, whose processes take seconds each to start. */
+  readonly liveWarmups: number;
+  readonly projects: {
+    readonly clients: number;
+    readonly projects: number;
+    readonly burstEvents: number;
+  };
+  readonly idleClients: number;
+  readonly httpSeconds: number;
+  readonly burst: number;
 }
 
 const FULL: Sizes = {
@@ -26,6 +44,17 @@ const FULL: Sizes = {
   channels: 100_000,
   inMemory: 200_000,
   decodes: 200_000,
+  fanout: [
+    { clients: 1_000, burstEvents: 300 },
+    { clients: 5_000, burstEvents: 60 },
+  ],
+  pacedSeconds: 3,
+  liveDeliveryRate: 20_000,
+  liveWarmups: 1,
+  projects: { clients: 10_000, projects: 1_000, burstEvents: 30_000 },
+  idleClients: 5_000,
+  httpSeconds: 5,
+  burst: 30_000,
 };
 
 const QUICK: Sizes = {
@@ -37,6 +66,17 @@ const QUICK: Sizes = {
   channels: 2_000,
   inMemory: 2_000,
   decodes: 2_000,
+  fanout: [
+    { clients: 20, burstEvents: 20 },
+    { clients: 40, burstEvents: 10 },
+  ],
+  pacedSeconds: 0.2,
+  liveDeliveryRate: 2_000,
+  liveWarmups: 0,
+  projects: { clients: 40, projects: 10, burstEvents: 40 },
+  idleClients: 20,
+  httpSeconds: 1,
+  burst: 300,
 };
 
 const BYTES = { "100B": 100, "300B": 300, "1KB": 1_024, "16KB": 16_384 } as const;
@@ -66,6 +106,25 @@ const ON_REDIS: readonly Contender[] = [
   graphqlRedisSubscriptions,
 ];
 
+const { gateway, socketIo, rawSse } = LIVE;
+const LIVE_CONTENDERS: readonly LiveContender[] = [gateway, socketIo, rawSse];
+
+/** The HTTP publish scenario's servers: the gateway (at `warn`, and at `info` to show logging's cost) and the minimal route. */
+const PUBLISHERS = {
+  gateway: { name: "gateway", server: "gateway" },
+  gatewayInfo: { name: "gateway (info logs)", server: "gateway-info-logs" },
+  minimal: { name: "fastify+zod", server: "fastify-publish" },
+} as const satisfies Record<string, PublishContender>;
+
+/** A target of the gateway: its figure over `versus`'s, round by round. */
+function gatewayRatio(
+  metric: string,
+  versus: { readonly name: string },
+  bound: { readonly atLeast: number } | { readonly atMost: number },
+): Target {
+  return { kind: "ratio", metric, contender: gateway.name, versus: versus.name, ...bound };
+}
+
 /** A target of the bus on Redis: its figure over `versus`'s, round by round. */
 function ratio(
   metric: string,
@@ -83,16 +142,17 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
     pipeScenario({
       id: `throughput-${size}`,
       title,
-      description: `${sizes.throughput[size].toLocaleString("en-US")} events of about ${BYTES_LABEL[size]} published without awaiting each (1,000 in flight) to one channel with one subscriber; events/s from the first publish to the last delivery.`,
-      metrics: [EVENTS_PER_SECOND],
+      description: `${sizes.throughput[size].toLocaleString("en-US")} events of about ${BYTES_LABEL[size]} published without awaiting each (1,000 in flight) to one channel with one subscriber; events/s from the first publish to the last delivery, and the CPU time of the publishing and subscribing process per event.`,
+      metrics: [EVENTS_PER_SECOND, CPU_PER_EVENT],
       contenders: ON_REDIS,
       reference: nodeRedisJson,
       targets,
       ...runs,
       pool: { size: Math.min(POOL_SIZE, sizes.throughput[size]), bytes: BYTES[size] },
-      measure: async (pipe, receiver, pool) => ({
-        eventsPerSec: await pipelined(pipe, receiver, pool, sizes.throughput[size]),
-      }),
+      measure: (pipe, receiver, pool) =>
+        withCpu(sizes.throughput[size], () =>
+          pipelined(pipe, receiver, pool, sizes.throughput[size]),
+        ),
     });
   const latencyEvents = Math.round(LATENCY_RATE * sizes.latencySeconds);
 
@@ -189,7 +249,86 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
     }),
     throughput("100B", "7a. Pipelined throughput, about 100 B", []),
     throughput("1KB", "7b. Pipelined throughput, about 1 KB", []),
-    throughput("16KB", "7c. Pipelined throughput, about 16 KB", []),
+    throughput("16KB", "7c. Pipelined throughput, about 16 KB", [
+      ratio("eventsPerSec", nodeRedisJson, { atLeast: 1.0 }),
+      ratio("eventsPerSec", ioredisJson, { atLeast: 1.0 }),
+    ]),
     validatorScenario({ messages: sizes.decodes, rounds: sizes.rounds }),
+    ...sizes.fanout.map(({ clients, burstEvents }, i) =>
+      fanoutScenario({
+        id: `sse-fanout-${i === 0 ? "a" : "b"}`,
+        title: `9${i === 0 ? "a" : "b"}. Live fan-out, ${clients.toLocaleString("en-US")} clients of one project`,
+        contenders: LIVE_CONTENDERS,
+        reference: socketIo,
+        targets: [
+          gatewayRatio("deliveriesPerSec", socketIo, { atLeast: 1.0 }),
+          gatewayRatio("deliveriesPerSec", rawSse, { atLeast: 0.9 }),
+          gatewayRatio("p99", socketIo, { atMost: 1.0 }),
+        ],
+        warmups: sizes.liveWarmups,
+        rounds: Math.min(3, sizes.rounds),
+        clients,
+        projects: 1,
+        burstEvents,
+        rate: sizes.liveDeliveryRate / clients,
+        pacedEvents: Math.ceil((sizes.liveDeliveryRate / clients) * sizes.pacedSeconds),
+      }),
+    ),
+    idleScenario({
+      contenders: LIVE_CONTENDERS,
+      reference: socketIo,
+      targets: [
+        gatewayRatio("rssPerConn", socketIo, { atMost: 0.5 }),
+        { kind: "absolute", metric: "rssPerConn", contender: gateway.name, atMost: 10_240 },
+      ],
+      warmups: sizes.liveWarmups,
+      rounds: Math.min(3, sizes.rounds),
+      clients: sizes.idleClients,
+    }),
+    fanoutScenario({
+      id: "sse-projects",
+      title: `10. Many projects: ${sizes.projects.clients.toLocaleString("en-US")} clients over ${sizes.projects.projects.toLocaleString("en-US")} projects`,
+      contenders: LIVE_CONTENDERS,
+      reference: socketIo,
+      targets: [
+        gatewayRatio("deliveriesPerSec", socketIo, { atLeast: 1.0 }),
+        gatewayRatio("deliveriesPerSec", rawSse, { atLeast: 0.9 }),
+        gatewayRatio("p99", socketIo, { atMost: 1.0 }),
+      ],
+      warmups: sizes.liveWarmups,
+      rounds: Math.min(3, sizes.rounds),
+      ...sizes.projects,
+      rate: (sizes.liveDeliveryRate / sizes.projects.clients) * sizes.projects.projects,
+      pacedEvents: Math.ceil(
+        (sizes.liveDeliveryRate / sizes.projects.clients) *
+          sizes.projects.projects *
+          sizes.pacedSeconds,
+      ),
+    }),
+    httpPublishScenario({
+      contenders: [PUBLISHERS.gateway, PUBLISHERS.gatewayInfo, PUBLISHERS.minimal],
+      reference: PUBLISHERS.minimal,
+      targets: [gatewayRatio("requestsPerSec", PUBLISHERS.minimal, { atLeast: 1.0 })],
+      warmups: sizes.liveWarmups,
+      rounds: sizes.rounds,
+      seconds: sizes.httpSeconds,
+      connections: 32,
+    }),
+    pipeScenario({
+      id: "burst",
+      title: `12. Burst: ${sizes.burst.toLocaleString("en-US")} publishes at once`,
+      description: `${sizes.burst.toLocaleString("en-US")} events of about 300 B published in one synchronous loop and awaited together (a batch import), one channel, one subscriber; events/s from the first publish to the last delivery, and the CPU time of the publishing and subscribing process per event.`,
+      metrics: [EVENTS_PER_SECOND, CPU_PER_EVENT],
+      contenders: [busRedis, nodeRedisJson, nodeRedisJsonZod],
+      reference: nodeRedisJson,
+      targets: [
+        ratio("eventsPerSec", nodeRedisJsonZod, { atLeast: 1.3 }),
+        ratio("eventsPerSec", nodeRedisJson, { atLeast: 0.9 }),
+      ],
+      ...runs,
+      pool: { size: Math.min(POOL_SIZE, sizes.burst), bytes: 300 },
+      measure: (pipe, receiver, pool) =>
+        withCpu(sizes.burst, () => burst(pipe, receiver, pool, sizes.burst)),
+    }),
   ];
 }

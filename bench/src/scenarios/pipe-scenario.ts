@@ -3,19 +3,23 @@ import type { Event } from "@eventbus/core";
 import type { Contender, Pipe } from "../contenders.js";
 import { Receiver } from "../drivers.js";
 import { eventPool } from "../fixtures.js";
-import type { Metric, Runner, Sample, Scenario, Target } from "../harness.js";
+import {
+  type Lineup,
+  lineupOf,
+  type Metric,
+  openSelected,
+  type Runner,
+  type Sample,
+  type Scenario,
+} from "../harness.js";
 
 /** What a publish-to-receive scenario declares; {@link pipeScenario} does the rest. */
-export interface PipeScenarioSpec {
+export interface PipeScenarioSpec extends Lineup {
   readonly id: string;
   readonly title: string;
   readonly description: string;
   readonly metrics: readonly Metric[];
   readonly contenders: readonly Contender[];
-  readonly reference: Contender;
-  readonly targets: readonly Target[];
-  readonly warmups: number;
-  readonly rounds: number;
   /** Consumers each contender subscribes to its channel. Default 1. */
   readonly subscribers?: number;
   /** Each contender's events: how many distinct ones, and their size on the wire. */
@@ -35,39 +39,34 @@ export function pipeScenario(spec: PipeScenarioSpec): Scenario {
     title: spec.title,
     description: spec.description,
     metrics: spec.metrics,
-    contenders: spec.contenders.map((contender) => contender.name),
-    reference: spec.reference.name,
-    targets: spec.targets,
-    warmups: spec.warmups,
-    rounds: spec.rounds,
-    async open(context) {
-      const runners: Runner[] = [];
-      try {
-        for (const contender of spec.contenders.filter((c) => context.selected(c.name))) {
-          const projectId = randomUUID();
-          const pool = eventPool(spec.pool.size, spec.pool.bytes, projectId);
-          const receiver = new Receiver();
-          const pipe = await contender.openPipe({
-            redisUrl: context.redisUrl,
-            projectId,
-            subscribers: spec.subscribers ?? 1,
-            sink: receiver.sink,
-            fail: receiver.fail,
-          });
-          runners.push({
-            name: contender.name,
-            run: () => spec.measure(pipe, receiver, pool),
-            close: () => pipe.close(),
-          });
-        }
-      } catch (error) {
-        for (const runner of runners) await runner.close();
-        throw error;
-      }
-      return runners;
-    },
+    ...lineupOf(spec),
+    open: (context) =>
+      openSelected(spec.contenders, context, async (contender): Promise<Runner> => {
+        const projectId = randomUUID();
+        const pool = eventPool(spec.pool.size, spec.pool.bytes, projectId);
+        const receiver = new Receiver();
+        const pipe = await contender.openPipe({
+          redisUrl: context.redisUrl,
+          projectId,
+          subscribers: spec.subscribers ?? 1,
+          sink: receiver.sink,
+          fail: receiver.fail,
+        });
+        return {
+          name: contender.name,
+          run: () => spec.measure(pipe, receiver, pool),
+          close: () => pipe.close(),
+        };
+      }),
   };
 }
+
+/** CPU time of the suite's process per event, lower is better. */
+export const CPU_PER_EVENT: Metric = {
+  key: "cpuPerEvent",
+  unit: "CPU us/event",
+  better: "lower",
+};
 
 /** Deliveries per second, higher is better. */
 export const EVENTS_PER_SECOND: Metric = {

@@ -5,21 +5,19 @@ import { ChannelNames } from "@eventbus/core";
 import { CONTENDERS, type Contender } from "../contenders.js";
 import {
   collectGarbage,
+  type Lineup,
+  lineupOf,
+  openSelected,
   type Runner,
   type Sample,
   type Scenario,
-  type Target,
 } from "../harness.js";
 
 /** How a subscription-scale scenario is sized. */
-export interface ScaleSpec {
+export interface ScaleSpec extends Lineup {
   readonly contenders: readonly Contender[];
-  readonly reference: Contender;
-  readonly targets: readonly Target[];
   /** Subscriptions per run, one channel each. */
   readonly channels: number;
-  readonly warmups: number;
-  readonly rounds: number;
 }
 
 const CHILD = new URL(import.meta.url);
@@ -42,32 +40,27 @@ export function scaleScenario(spec: ScaleSpec): Scenario {
       { key: "heapPerSub", unit: "B/sub", better: "lower" },
       { key: "subscribeMs", unit: "ms", better: "lower" },
     ],
-    contenders: spec.contenders.map((contender) => contender.name),
-    reference: spec.reference.name,
-    targets: spec.targets,
-    warmups: spec.warmups,
-    rounds: spec.rounds,
-    async open(context) {
-      return spec.contenders
-        .filter((contender) => context.selected(contender.name))
-        .map(
-          (contender): Runner => ({
-            name: contender.name,
-            run: async () => {
-              const { stdout } = await promisify(execFile)(process.execPath, [
-                "--expose-gc",
-                ...process.execArgv.filter((arg) => arg !== "--expose-gc"),
-                CHILD.pathname,
-                contender.name,
-                String(spec.channels),
-                context.redisUrl,
-              ]);
-              return JSON.parse(stdout) as Sample;
-            },
-            close: async () => {},
-          }),
-        );
-    },
+    ...lineupOf(spec),
+    open: (context) =>
+      openSelected(
+        spec.contenders,
+        context,
+        async (contender): Promise<Runner> => ({
+          name: contender.name,
+          run: async () => {
+            const { stdout } = await promisify(execFile)(process.execPath, [
+              "--expose-gc",
+              ...process.execArgv.filter((arg) => arg !== "--expose-gc"),
+              CHILD.pathname,
+              contender.name,
+              String(spec.channels),
+              context.redisUrl,
+            ]);
+            return JSON.parse(stdout) as Sample;
+          },
+          close: async () => {},
+        }),
+      ),
   };
 }
 

@@ -85,5 +85,9 @@ export {
 } from "./subscription.js";
 export type { Transport, TransportConnectionEvent, TransportSink } from "./transport.js";
 export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from "./transports/memory.js";
-export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./transports/redis-options.js";
+export {
+  REDIS_DEFAULTS,
+  REDIS_SOCKET_BUFFER_BYTES,
+  type RedisConnectionOptions,
+} from "./transports/redis-options.js";
 export { canonicalUuid, UuidSchema } from "./uuid.js";

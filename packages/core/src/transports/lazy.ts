@@ -24,8 +24,12 @@ export class LazyTransport implements Transport {
     await transport.open(sink);
   }
 
-  async publish(channel: string, data: string): Promise<void> {
-    return this.#transport().publish(channel, data);
+  /** Hands the loaded transport's promise on as it is: a burst of publishes holds one promise each, not two. */
+  publish(channel: string, data: string): Promise<void> {
+    const loaded = this.#loaded;
+    return loaded === undefined
+      ? Promise.reject(new BusClosedError())
+      : loaded.publish(channel, data);
   }
 
   async subscribe(channels: readonly string[]): Promise<void> {

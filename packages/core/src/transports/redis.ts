@@ -22,12 +22,17 @@ import type { Transport, TransportSink } from "../transport.js";
 import { RedisConnection } from "./redis-connection.js";
 import {
   checkRedisUrl,
+  REDIS_SOCKET_BUFFER_BYTES,
   type RedisConnectionOptions,
   type RedisSettings,
   resolveRedisSettings,
 } from "./redis-options.js";
 
-export { REDIS_DEFAULTS, type RedisConnectionOptions } from "./redis-options.js";
+export {
+  REDIS_DEFAULTS,
+  REDIS_SOCKET_BUFFER_BYTES,
+  type RedisConnectionOptions,
+} from "./redis-options.js";
 
 /**
  * A node-redis client whose settings (host, TLS, credentials, database...)
@@ -57,6 +62,8 @@ type Client = ReturnType<
 >;
 
 const noop = (): void => {};
+
+const ignore = (): void => {};
 
 /**
  * The Redis Pub/Sub transport. Each transport holds two connections: a
@@ -149,29 +156,51 @@ export class RedisTransport implements Transport {
    * @throws {PublishFailedError} the connection failed with the command in flight: it may or may not have been published.
    * @throws {BusClosedError} the transport is closed.
    */
-  async publish(channel: string, data: string): Promise<void> {
-    let client = this.#publisher.client;
-    let deadline: number | undefined;
-    for (;;) {
-      if (client === undefined) {
-        deadline ??= performance.now() + this.#settings.publishTimeoutMs;
-        client = await this.#publisher.whenUp(
-          deadline,
-          `publish waited ${this.#settings.publishTimeoutMs} ms`,
-        );
-      }
-      try {
-        await client.sendCommand(["PUBLISH", channel, data]);
-        return;
-      } catch (cause) {
-        if (this.#closing !== undefined) throw new BusClosedError();
-        // Refused before it was queued: not sent, so it may wait for the next connection.
-        if (!(cause instanceof ClientClosedError || cause instanceof ClientOfflineError)) {
-          throw new PublishFailedError(channel, { cause });
-        }
-        client = undefined;
-      }
+  publish(channel: string, data: string): Promise<void> {
+    const client = this.#publisher.client;
+    if (client === undefined) return this.#publishWhenUp(channel, data, undefined);
+    // Connected: one `then` on node-redis's promise, no async frame (a burst holds thousands).
+    let sent: Promise<unknown>;
+    try {
+      sent = client.sendCommand(["PUBLISH", channel, data]);
+    } catch (cause) {
+      sent = Promise.reject(cause);
     }
+    return sent.then(ignore, (cause: unknown) =>
+      this.#publishFailed(channel, data, cause, undefined),
+    );
+  }
+
+  /** Waits for the publisher connection (up to the deadline, set on the first wait), then publishes. */
+  async #publishWhenUp(channel: string, data: string, since: number | undefined): Promise<void> {
+    const deadline = since ?? performance.now() + this.#settings.publishTimeoutMs;
+    const client = await this.#publisher.whenUp(
+      deadline,
+      `publish waited ${this.#settings.publishTimeoutMs} ms`,
+    );
+    try {
+      await client.sendCommand(["PUBLISH", channel, data]);
+    } catch (cause) {
+      await this.#publishFailed(channel, data, cause, deadline);
+    }
+  }
+
+  /**
+   * A PUBLISH the client refused before queueing it (the connection was lost)
+   * was not sent, so it waits for the next connection; any other failure may
+   * or may not have been published.
+   */
+  #publishFailed(
+    channel: string,
+    data: string,
+    cause: unknown,
+    deadline: number | undefined,
+  ): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new BusClosedError());
+    if (!(cause instanceof ClientClosedError || cause instanceof ClientOfflineError)) {
+      return Promise.reject(new PublishFailedError(channel, { cause }));
+    }
+    return this.#publishWhenUp(channel, data, deadline);
   }
 
   /**
@@ -304,12 +333,15 @@ export function createRedisTransport(options: RedisTransportOptions): RedisTrans
  * - `disableOfflineQueue`: nothing waits inside node-redis without a bound;
  * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later;
  * - the history scripts (`HISTORY_SCRIPTS`), run with EVALSHA when history is on.
+ * - a socket write buffer of {@link REDIS_SOCKET_BUFFER_BYTES} (`highWaterMark`,
+ *   which TCP and TLS sockets both take), so large events are pipelined too.
  */
 function clientFactory(options: RedisTransportOptions, settings: RedisSettings): () => Client {
   const socket = {
     connectTimeout: settings.connectTimeoutMs,
     socketTimeout: settings.healthCheckIntervalMs * 2,
     reconnectStrategy: false,
+    highWaterMark: REDIS_SOCKET_BUFFER_BYTES,
   } as const;
   const common = {
     RESP: 3,
