@@ -198,15 +198,18 @@ export async function runScenario(scenario: Scenario, context: Context): Promise
     contenderResult(scenario, runner.name, samples.get(runner.name) ?? [], samples),
   );
   return {
-    id: scenario.id,
-    title: scenario.title,
-    description: scenario.description,
-    metrics: scenario.metrics,
-    reference: scenario.reference,
-    rounds: scenario.rounds,
+    ...headingOf(scenario),
     contenders,
     targets: scenario.targets.map((target) => evaluate(target, samples)),
   };
+}
+
+/** What a result repeats of its scenario. */
+function headingOf(
+  scenario: Scenario,
+): Pick<ScenarioResult, "id" | "title" | "description" | "metrics" | "reference" | "rounds"> {
+  const { id, title, description, metrics, reference, rounds } = scenario;
+  return { id, title, description, metrics, reference, rounds };
 }
 
 /**
@@ -220,17 +223,7 @@ export async function runOrReport(scenario: Scenario, context: Context): Promise
   } catch (error) {
     const failure = error instanceof Error ? error.message : String(error);
     context.progress(`${scenario.id} FAILED: ${failure}`);
-    return {
-      id: scenario.id,
-      title: scenario.title,
-      description: scenario.description,
-      metrics: scenario.metrics,
-      reference: scenario.reference,
-      rounds: scenario.rounds,
-      contenders: [],
-      targets: [],
-      failure,
-    };
+    return { ...headingOf(scenario), contenders: [], targets: [], failure };
   }
 }
 
