@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
   ChannelNames,
+  type CreateEventBusOptions,
   createEventBus,
   type Event,
   type EventBus,
@@ -248,8 +249,12 @@ async function busHolder(bus: EventBus): Promise<SubscriptionHolder> {
  * EventBus as `createEventBus(url)` builds it; `busUrl` picks the transport
  * from the run's Redis URL (or ignores it for the in-memory one).
  */
-function eventBus(name: string, busUrl: (redisUrl: string) => string | undefined): Contender {
-  const open = (redisUrl: string): EventBus => createEventBus(busUrl(redisUrl));
+function eventBus(
+  name: string,
+  busUrl: (redisUrl: string) => string | undefined,
+  options: CreateEventBusOptions = {},
+): Contender {
+  const open = (redisUrl: string): EventBus => createEventBus(busUrl(redisUrl), options);
   return {
     name,
     openPipe: (options) => busPipe(open(options.redisUrl), options),
@@ -289,6 +294,8 @@ export const CONTENDERS = {
   ioredisJson,
   graphqlRedisSubscriptions,
   busRedis: eventBus("bus/redis", (redisUrl) => redisUrl),
+  /** The bus on Redis with history on (default bounds): every publish runs the history script. */
+  busRedisHistory: eventBus("bus/redis+history", (redisUrl) => redisUrl, { history: true }),
   busMemory: eventBus("bus/memory", () => undefined),
   emitterJsonZod,
 } as const satisfies Record<string, Contender>;

@@ -93,7 +93,7 @@ try {
       });
       const publishOne = (input: (typeof data)[number]): Promise<unknown> => {
         if (variant === "PUBLISH (no history)") return publisher.publish(channel, input.data);
-        const call = { channel, input, settings, command: "PUBLISH" } as const;
+        const call = { channel, inputs: [input], settings, command: "PUBLISH" } as const;
         return variant === "history, MAXLEN ="
           ? publisher.exact(call)
           : publisher.approximate(call);

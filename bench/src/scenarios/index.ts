@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { CONTENDERS, type Contender } from "../contenders.js";
 import { burst, paced, pipelined, sequential, withCpu } from "../drivers.js";
 import type { Scenario, Target } from "../harness.js";
 import { LIVE, type LiveContender } from "../live/contenders.js";
+import { resumeScenario } from "./history.js";
 import { httpPublishScenario, type PublishContender } from "./http-publish.js";
 import { fanoutScenario, idleScenario } from "./live.js";
 import { CPU_PER_EVENT, EVENTS_PER_SECOND, pipeScenario } from "./pipe-scenario.js";
@@ -33,6 +35,9 @@ interface Sizes {
   readonly idleClients: number;
   readonly httpSeconds: number;
   readonly burst: number;
+  /** Events published with history and without, and events a resume replays. */
+  readonly history: number;
+  readonly resumed: number;
 }
 
 const FULL: Sizes = {
@@ -55,6 +60,8 @@ const FULL: Sizes = {
   idleClients: 5_000,
   httpSeconds: 5,
   burst: 30_000,
+  history: 50_000,
+  resumed: 1_000,
 };
 
 const QUICK: Sizes = {
@@ -77,6 +84,8 @@ const QUICK: Sizes = {
   idleClients: 20,
   httpSeconds: 1,
   burst: 300,
+  history: 500,
+  resumed: 100,
 };
 
 const BYTES = { "100B": 100, "300B": 300, "1KB": 1_024, "16KB": 16_384 } as const;
@@ -95,6 +104,7 @@ const {
   graphqlRedisSubscriptions,
   busMemory,
   emitterJsonZod,
+  busRedisHistory,
 } = CONTENDERS;
 
 /** Every contender that talks to Redis, the bus first. */
@@ -330,5 +340,31 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
       measure: (pipe, receiver, pool) =>
         withCpu(sizes.burst, () => burst(pipe, receiver, pool, sizes.burst)),
     }),
+    pipeScenario({
+      id: "history-publish",
+      title: "13. Publishing with history against plain Pub/Sub",
+      description: `${sizes.history.toLocaleString("en-US")} events of about 300 B published without awaiting each (1,000 in flight) to one channel with one subscriber, by the bus without history (PUBLISH) and with it (the history script: offset, Stream with exact MAXLEN 1,000, ttls, idempotency, PUBLISH); events/s to the last delivery and CPU time per event.`,
+      metrics: [EVENTS_PER_SECOND, CPU_PER_EVENT],
+      contenders: [busRedis, busRedisHistory],
+      reference: busRedis,
+      targets: [
+        {
+          kind: "ratio",
+          metric: "eventsPerSec",
+          contender: busRedisHistory.name,
+          versus: busRedis.name,
+          atLeast: 0.5,
+        },
+      ],
+      ...runs,
+      pool: { size: Math.min(POOL_SIZE, sizes.history), bytes: 300 },
+      measure: (pipe, receiver, pool) => {
+        // New ids each run (before timing): an id published again within the
+        // idempotency window would be appended and delivered once, not again.
+        const fresh = pool.map((event) => ({ ...event, id: randomUUID() }));
+        return withCpu(sizes.history, () => pipelined(pipe, receiver, fresh, sizes.history));
+      },
+    }),
+    resumeScenario({ missed: sizes.resumed, ...runs }),
   ];
 }

@@ -134,7 +134,7 @@ export class Continuity {
   ): void {
     for (const channel of sub.channels) {
       const from = since?.get(channel);
-      const live = this.#live.get(channel)?.last;
+      const live = this.#live.get(channel)?.floor;
       if (from === undefined && live !== undefined) {
         sub.started(channel, {
           since: undefined,
@@ -224,7 +224,7 @@ export class Continuity {
   #settle(channel: string, sub: EventSubscription, own: ChannelSequencer): void {
     if (own.catchingUp) return;
     const mine = own.last;
-    const live = this.#live.get(channel)?.last;
+    const live = this.#live.get(channel)?.floor;
     if (mine !== undefined) {
       if (live === undefined || live.epoch !== mine.epoch || live.offset < mine.offset) return;
     }

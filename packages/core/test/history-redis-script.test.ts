@@ -87,6 +87,56 @@ describe("redis history - keys and script", () => {
     expect((await store.read(channel)).current.offset).toBe(3);
   });
 
+  it("appends made in one turn go in one script run per channel, in order, each with its own answer", async () => {
+    const store = newStore();
+    const channel = newHistoryChannel();
+    const other = newHistoryChannel();
+    const repeated = appendable();
+    await store.append(channel, appendable().input);
+    await redis.raw.sendCommand(["CONFIG", "RESETSTAT"]);
+    const inputs = Array.from({ length: 300 }, () => appendable().input);
+    const answers = await Promise.all([
+      ...inputs.map((input) => store.append(channel, input)),
+      store.append(channel, repeated.input),
+      store.append(other, appendable().input),
+      store.append(channel, repeated.input),
+    ]);
+    const stats = await redis.raw.info("commandstats");
+    // 302 appends to one channel: two runs (256 + 46); one to the other channel.
+    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1])).toBe(3);
+    expect(answers.slice(0, 301).map((answer) => answer.position.offset)).toEqual(
+      Array.from({ length: 301 }, (_, index) => index + 2),
+    );
+    expect(answers[301]?.position.offset).toBe(1);
+    expect(answers[302]).toEqual({ ...answers[300], duplicate: true });
+    expect((await store.read(channel)).current.offset).toBe(302);
+  });
+
+  it("a batch whose append fails: every caller is told PublishFailedError, nothing is appended, a retry appends each once", async () => {
+    const store = newStore({ maxEntries: 10 });
+    const channel = newHistoryChannel();
+    const keys = historyKeys(channel);
+    await store.append(channel, appendable().input);
+    // An entry id above the counter makes the run's XADD fail (the script checks each XADD
+    // and, should one fail midway, keeps the counter of the events before it).
+    await redis.raw.sendCommand(["XADD", keys.history, "3-0", "d", "{}"]);
+    const inputs = Array.from({ length: 4 }, () => appendable().input);
+    const results = await Promise.allSettled(inputs.map((input) => store.append(channel, input)));
+    expect(results.map((result) => result.status)).toEqual(Array(4).fill("rejected"));
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(PublishFailedError);
+    expect(await redis.raw.hGet(keys.meta, "offset")).toBe("1");
+    await redis.raw.del(keys.history);
+    const retried = await Promise.all(inputs.map((input) => store.append(channel, input)));
+    expect(retried.map((answer) => [answer.position.offset, answer.duplicate])).toEqual([
+      [2, false],
+      [3, false],
+      [4, false],
+      [5, false],
+    ]);
+    const again = await store.append(channel, inputs[1] as (typeof inputs)[number]);
+    expect(again).toEqual({ ...retried[1], duplicate: true });
+  });
+
   it("publishes with SPUBLISH when asked (sharded Pub/Sub)", async () => {
     const store = newStore({ publishCommand: "SPUBLISH" });
     const channel = newHistoryChannel();
@@ -131,6 +181,15 @@ describe("redis history - keys and script", () => {
     }
     expect(await redis.raw.exists([keys.history, keys.meta, keys.ids])).toBe(0);
     expect(await run(good)).toEqual([1, expect.stringMatching(/^[0-9a-f]{12}$/), 0]);
+    // Contract version 2: more events follow the command as pairs of data and id.
+    const [data, id] = [appendable().input.data, randomUUID()];
+    await expect(run([...good, "PUBLISH", data]), "an odd pair").rejects.toThrow(
+      /eventbus history publish/,
+    );
+    expect(await run([...good, "PUBLISH", data, id, "[]", randomUUID()]).catch(String)).toMatch(
+      /non-empty JSON object/,
+    );
+    expect(await run([...good, "PUBLISH", data, id])).toEqual([1, expect.any(String), 1, 2, 0]);
   });
 
   it("both scripts read the meta and start an epoch with the very same code", () => {

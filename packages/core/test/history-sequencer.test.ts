@@ -123,6 +123,18 @@ describe("sequencer - one case at a time", () => {
     expect(result.position).toEqual({ epoch: "e1", offset: 3 });
   });
 
+  it("after a start at the top, an event still on its way below it is delivered, and the floor waits for it", async () => {
+    const history = new ModelHistory();
+    const { sequencer, recorded } = sequencerOn(history);
+    const late = history.publish();
+    await sequencer.start(undefined);
+    expect(sequencer.last).toEqual({ epoch: "e1", offset: 1 });
+    expect(sequencer.floor).toBeUndefined();
+    sequencer.offer(late);
+    expect(recorded.offsets).toEqual([1]);
+    expect(sequencer.floor).toEqual({ epoch: "e1", offset: 1 });
+  });
+
   it("a skipped offset is backfilled before the event that revealed it", async () => {
     const history = new ModelHistory();
     const { sequencer, recorded } = sequencerOn(history);

@@ -1,6 +1,7 @@
--- @eventbus/core: the history publish script, contract version 1.
+-- @eventbus/core: the history publish script, contract version 2 (a version 1
+-- caller, with one event, runs unchanged).
 --
--- Appends one event to a channel's history and publishes it live with its
+-- Appends events to a channel's history and publishes each live with its
 -- position, in one atomic step. Shipped as `@eventbus/core/history-publish.lua`
 -- so that services in other languages publish exactly as the library does;
 -- docs/history.md describes the model and shows the Python recipe.
@@ -15,11 +16,15 @@
 -- ARGV[5]  ttl ms               the events expire this long after the last publish, at least 1
 -- ARGV[6]  meta ttl ms          the epoch and counter expire this long after the last use, at least ttl ms
 -- ARGV[7]  idempotency window   how many of the last event ids are remembered, 0 for none
--- ARGV[8]  publish command      optional: PUBLISH (the default) or SPUBLISH
+-- ARGV[8]  publish command      PUBLISH (the default) or SPUBLISH; required when more events follow
+-- ARGV[9...] more events        optional pairs of data and event id, appended after the first, in order
 --
--- Reply: { offset, epoch, duplicate }: the event's offset and epoch; duplicate
--- is 1 when the event id was within the window (nothing was stored or
--- published, and offset is the first publish's), else 0.
+-- Reply: { offset, epoch, duplicate } for the first event, then offset,
+-- duplicate for each further one: the event's offset (in epoch); duplicate is
+-- 1 when its id was within the window (nothing was stored or published, and
+-- offset is the first publish's), else 0. If appending an event fails, the
+-- events before it stay appended and published and the script answers the
+-- error: retry them all with the same ids.
 --
 -- The message published is `data` with one more member at the end:
 --   ,"_position":{"epoch":"<epoch>","offset":<offset>}
@@ -38,8 +43,8 @@ local function is_count(value, least)
   return value ~= nil and value >= least and value == math.floor(value)
 end
 
-if #KEYS ~= 3 or #ARGV < 7 or #ARGV > 8 then
-  return fail('expected 3 keys and 7 or 8 arguments')
+if #KEYS ~= 3 or #ARGV < 7 or (#ARGV > 8 and #ARGV % 2 ~= 0) then
+  return fail('expected 3 keys, 7 or 8 arguments, then pairs of data and event id')
 end
 if not (is_count(max_entries, 1) and is_count(ttl, 1) and is_count(window, 0)) then
   return fail('max entries and ttl must be integers of at least 1, the window of at least 0')
@@ -50,8 +55,15 @@ end
 if command ~= 'PUBLISH' and command ~= 'SPUBLISH' then
   return fail('the publish command must be PUBLISH or SPUBLISH')
 end
-if string.sub(data, -1) ~= '}' or not string.find(data, '^%s*{') or string.find(data, '^%s*{%s*}$') then
-  return fail('data must be a non-empty JSON object')
+local events = { data, event_id }
+for index = 9, #ARGV do
+  events[#events + 1] = ARGV[index]
+end
+for index = 1, #events, 2 do
+  local text = events[index]
+  if string.sub(text, -1) ~= '}' or not string.find(text, '^%s*{') or string.find(text, '^%s*{%s*}$') then
+    return fail('data must be a non-empty JSON object')
+  end
 end
 
 local meta = redis.call('HMGET', meta_key, 'epoch', 'offset')
@@ -68,27 +80,51 @@ if not epoch then
   redis.call('HSET', meta_key, 'epoch', epoch, 'offset', 0)
 end
 
-local deduplicate = event_id ~= '' and window > 0
-if deduplicate then
-  local seen = redis.call('ZSCORE', ids_key, event_id)
+local reply = {}
+local first = last
+local remembered = false
+local failure
+for index = 1, #events, 2 do
+  local text, key = events[index], events[index + 1]
+  local deduplicate = key ~= '' and window > 0
+  local seen = deduplicate and redis.call('ZSCORE', ids_key, key)
   if seen then
-    return { tonumber(seen), epoch, 1 }
+    reply[#reply + 1] = tonumber(seen)
+    reply[#reply + 1] = 1
+  else
+    local offset = last + 1
+    -- Numbers go to Redis as decimal strings: Lua would write large ones in exponent form.
+    local id = string.format('%d', offset)
+    -- XADD first: if it fails, this event changed nothing.
+    local added = redis.pcall('XADD', history_key, 'MAXLEN', max_entries, id .. '-0', 'd', text)
+    if type(added) == 'table' and added.err then
+      failure = added
+      break
+    end
+    last = offset
+    if deduplicate then
+      redis.call('ZADD', ids_key, id, key)
+      remembered = true
+    end
+    redis.call(command, channel,
+      string.sub(text, 1, -2) .. ',"_position":{"epoch":"' .. epoch .. '","offset":' .. id .. '}}')
+    reply[#reply + 1] = offset
+    reply[#reply + 1] = 0
   end
 end
-
-local offset = last + 1
--- Numbers go to Redis as decimal strings: Lua would write large ones in exponent form.
-local id = string.format('%d', offset)
--- XADD first: if it fails, nothing else has changed.
-redis.call('XADD', history_key, 'MAXLEN', max_entries, id .. '-0', 'd', data)
-redis.call('PEXPIRE', history_key, ttl)
-redis.call('HSET', meta_key, 'offset', id)
-redis.call('PEXPIRE', meta_key, meta_ttl)
-if deduplicate then
-  redis.call('ZADD', ids_key, id, event_id)
-  redis.call('ZREMRANGEBYSCORE', ids_key, '-inf', string.format('%d', offset - window))
-  redis.call('PEXPIRE', ids_key, ttl)
+-- Once per run, for every event it appended: the counter, the ttls, the id window.
+if last > first then
+  local id = string.format('%d', last)
+  redis.call('PEXPIRE', history_key, ttl)
+  redis.call('HSET', meta_key, 'offset', id)
+  redis.call('PEXPIRE', meta_key, meta_ttl)
+  if remembered then
+    redis.call('ZREMRANGEBYSCORE', ids_key, '-inf', string.format('%d', last - window))
+    redis.call('PEXPIRE', ids_key, ttl)
+  end
 end
-redis.call(command, channel,
-  string.sub(data, 1, -2) .. ',"_position":{"epoch":"' .. epoch .. '","offset":' .. id .. '}}')
-return { offset, epoch, 0 }
+if failure then
+  return failure
+end
+table.insert(reply, 2, epoch)
+return reply

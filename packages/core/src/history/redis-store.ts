@@ -59,20 +59,25 @@ export function historyKeys(channel: string): HistoryKeys {
 /** The Pub/Sub command the publish script uses: `SPUBLISH` for sharded Pub/Sub (Redis 7+). */
 export type PublishCommand = "PUBLISH" | "SPUBLISH";
 
-/** One run of the publish script. */
+/** One run of the publish script: one or more events of one channel, appended in order. */
 export interface PublishCall {
   readonly channel: string;
-  readonly input: AppendInput;
+  readonly inputs: readonly [AppendInput, ...AppendInput[]];
   readonly settings: HistorySettings;
   readonly command: PublishCommand;
 }
 
-/** What the publish script answered. */
+/** What the publish script answered: the epoch, and each event's offset and whether it was a duplicate. */
 export interface PublishReply {
-  readonly offset: number;
   readonly epoch: string;
-  readonly duplicate: boolean;
+  readonly appended: readonly { readonly offset: number; readonly duplicate: boolean }[];
 }
+
+/**
+ * At most this many events go in one run of the publish script: a run
+ * blocks the server while it runs, so a burst is cut into runs of this size.
+ */
+export const MAX_EVENTS_PER_PUBLISH = 256;
 
 /** One run of the read script. */
 export interface ReadCall {
@@ -98,18 +103,20 @@ export const HISTORY_SCRIPTS = {
     SCRIPT: script("history-publish.lua"),
     NUMBER_OF_KEYS: 3,
     parseCommand(parser: CommandParser, call: PublishCall): void {
-      const { channel, input, settings } = call;
+      const { channel, inputs, settings } = call;
+      const [first, ...more] = inputs;
       pushKeys(parser, channel);
       parser.push(
         channel,
-        input.data,
-        input.eventId,
+        first.data,
+        first.eventId,
         String(settings.maxEntries),
         String(settings.ttlMs),
         String(settings.metaTtlMs),
         String(settings.idempotencyWindow),
         call.command,
       );
+      for (const input of more) parser.push(input.data, input.eventId);
     },
     transformReply: (reply: unknown): PublishReply => parsePublishReply(reply),
   }),
@@ -158,6 +165,8 @@ export class RedisHistoryStore implements HistoryStore {
   readonly settings: HistorySettings;
   readonly #client: () => HistoryScriptClient | Promise<HistoryScriptClient>;
   readonly #command: PublishCommand;
+  /** The appends of this turn, per channel, sent together once the turn ends. */
+  #waiting = new Map<string, PendingAppend[]>();
 
   /** @throws {RangeError} a bound is out of range (see {@link HistoryOptions}). */
   constructor(options: RedisHistoryStoreOptions) {
@@ -167,7 +176,10 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   /**
-   * Appends and publishes with one script run (see {@link HistoryStore.append}).
+   * Appends and publishes (see {@link HistoryStore.append}). The appends to a
+   * channel made in one turn of the event loop go to the server together, in
+   * order, in runs of up to {@link MAX_EVENTS_PER_PUBLISH} events: a burst
+   * costs one script run per batch rather than one per event.
    * @throws {TypeError} `data` is not a non-empty JSON object text.
    * @throws {InvalidChannelError} the channel is empty or contains `{` or `}`.
    * @throws {PublishFailedError} the server answered with an error or the
@@ -176,15 +188,50 @@ export class RedisHistoryStore implements HistoryStore {
   async append(channel: string, input: AppendInput): Promise<Appended> {
     checkCanCarryPosition(input.data);
     historyKeys(channel);
-    const call = { channel, input, settings: this.settings, command: this.#command };
+    return new Promise((resolve, reject) => {
+      if (this.#waiting.size === 0) queueMicrotask(() => this.#flush());
+      let batch = this.#waiting.get(channel);
+      if (batch === undefined) {
+        batch = [];
+        this.#waiting.set(channel, batch);
+      }
+      batch.push({ input, resolve, reject });
+    });
+  }
+
+  /** Sends this turn's appends: one script run per channel and batch. */
+  #flush(): void {
+    const waiting = this.#waiting;
+    this.#waiting = new Map();
+    for (const [channel, appends] of waiting) {
+      for (let start = 0; start < appends.length; start += MAX_EVENTS_PER_PUBLISH) {
+        void this.#run(channel, appends.slice(start, start + MAX_EVENTS_PER_PUBLISH));
+      }
+    }
+  }
+
+  async #run(channel: string, appends: readonly PendingAppend[]): Promise<void> {
+    const inputs = appends.map((append) => append.input) as [AppendInput, ...AppendInput[]];
+    const call = { channel, inputs, settings: this.settings, command: this.#command };
     let reply: PublishReply;
     try {
       reply = await (await this.#client()).eventbusHistoryPublish(call);
+      if (reply.appended.length !== appends.length) {
+        throw new TypeError(
+          `the publish script answered ${reply.appended.length} of ${appends.length} events`,
+        );
+      }
     } catch (cause) {
-      throw cause instanceof EventBusError ? cause : new PublishFailedError(channel, { cause });
+      const error =
+        cause instanceof EventBusError ? cause : new PublishFailedError(channel, { cause });
+      for (const append of appends) append.reject(error);
+      return;
     }
-    const position = positionOfEvent(reply.epoch, reply.offset, input.eventId);
-    return { position, duplicate: reply.duplicate };
+    appends.forEach((append, index) => {
+      const { offset, duplicate } = reply.appended[index] as PublishReply["appended"][number];
+      const position = positionOfEvent(reply.epoch, offset, append.input.eventId);
+      append.resolve({ position, duplicate });
+    });
   }
 
   /**
@@ -219,11 +266,26 @@ export function createRedisHistoryStore(options: RedisHistoryStoreOptions): Redi
   return new RedisHistoryStore(options);
 }
 
+/** An append waiting for its turn's script run. */
+interface PendingAppend {
+  readonly input: AppendInput;
+  resolve(appended: Appended): void;
+  reject(error: Error): void;
+}
+
 function parsePublishReply(reply: unknown): PublishReply {
-  if (Array.isArray(reply) && reply.length === 3) {
-    const [offset, epoch, duplicate] = reply as unknown[];
-    if (isOffset(offset) && typeof epoch === "string" && (duplicate === 0 || duplicate === 1)) {
-      return { offset, epoch, duplicate: duplicate === 1 };
+  if (Array.isArray(reply) && reply.length >= 3 && reply.length % 2 === 1) {
+    const [offset, epoch, ...rest] = reply as unknown[];
+    if (typeof epoch === "string") {
+      const pairs = [offset, ...rest];
+      const appended: { offset: number; duplicate: boolean }[] = [];
+      for (let index = 0; index < pairs.length; index += 2) {
+        const at = pairs[index];
+        const duplicate = pairs[index + 1];
+        if (!isOffset(at) || (duplicate !== 0 && duplicate !== 1)) break;
+        appended.push({ offset: at, duplicate: duplicate === 1 });
+      }
+      if (appended.length * 2 === pairs.length) return { epoch, appended };
     }
   }
   throw new TypeError(`unexpected reply of the history publish script: ${describe(reply)}`);

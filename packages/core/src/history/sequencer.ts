@@ -113,6 +113,15 @@ export class ChannelSequencer {
     return this.#last;
   }
 
+  /**
+   * The position every later output lies beyond, or `undefined` while that
+   * is not known: before the start, and after a start at the channel's top
+   * until the first event arrives (one still on its way may lie below it).
+   */
+  get floor(): Position | undefined {
+    return this.#loose ? undefined : this.#last;
+  }
+
   /** Whether it is catching up (holding live events) rather than passing them on. */
   get catchingUp(): boolean {
     return this.#held !== undefined;
