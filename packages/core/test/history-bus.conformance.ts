@@ -5,7 +5,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  type Event,
   type EventBus,
   HistoryDisabledError,
   InvalidPositionError,
@@ -13,24 +12,7 @@ import {
 } from "../src/index.js";
 import { type ConformanceFixture, useFixture } from "./conformance.js";
 import { sampleEvent, take } from "./helpers.js";
-
-const offsetOf = (position: string | undefined): number =>
-  parsePosition(position ?? "missing").offset;
-
-/** Publishes `events` in order with history on; answers their positions. */
-async function publishAll(
-  bus: EventBus,
-  channel: string,
-  events: readonly Event[],
-): Promise<string[]> {
-  const positions: string[] = [];
-  for (const event of events) {
-    const position = await bus.publish(channel, event);
-    if (position === undefined) throw new Error("publish with history answered no position");
-    positions.push(position);
-  }
-  return positions;
-}
+import { offsetOf, publishAll } from "./history-helpers.js";
 
 /** Registers the bus-level history suite for one transport. */
 export function describeBusHistoryConformance(

@@ -2,8 +2,15 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import { RedisHistoryStore, type RedisHistoryStoreOptions } from "../src/history/redis-store.js";
-import { type AppendInput, type Event, encodeEvent } from "../src/index.js";
-import { sampleEvent } from "./helpers.js";
+import {
+  type AppendInput,
+  type Delivery,
+  type Event,
+  type EventBus,
+  encodeEvent,
+  parsePosition,
+} from "../src/index.js";
+import { sampleEvent, within } from "./helpers.js";
 import { connectHistoryClient, type HistoryClient, type RedisFixture } from "./redis-helpers.js";
 
 /** The project of the history tests' events. */
@@ -44,4 +51,42 @@ export function useHistoryStores(redis: RedisFixture): HistoryStores {
     },
     newStore: (options = {}) => new RedisHistoryStore({ ...options, client: connected }),
   };
+}
+
+/** The offset of a position this bus gave (fails the test on `undefined` or a malformed one). */
+export function offsetOf(position: string | undefined): number {
+  return parsePosition(position ?? "missing").offset;
+}
+
+/** Publishes `events` in order with history on; answers their positions. */
+export async function publishAll(
+  bus: EventBus,
+  channel: string,
+  events: readonly Event[],
+): Promise<string[]> {
+  const positions: string[] = [];
+  for (const event of events) {
+    const position = await bus.publish(channel, event);
+    if (position === undefined) throw new Error("publish with history answered no position");
+    positions.push(position);
+  }
+  return positions;
+}
+
+/** Reads deliveries until `done` holds for one (failing after `timeoutMs`); answers them all. */
+export async function deliveriesUntil(
+  items: AsyncIterator<Delivery>,
+  done: (delivery: Delivery) => boolean,
+  timeoutMs = 10_000,
+): Promise<Delivery[]> {
+  const seen: Delivery[] = [];
+  const read = async (): Promise<Delivery[]> => {
+    for (;;) {
+      const result = await items.next();
+      if (result.done) throw new Error(`deliveries ended after ${seen.length}`);
+      seen.push(result.value);
+      if (done(result.value)) return seen;
+    }
+  };
+  return within(read(), timeoutMs, "deliveries");
 }

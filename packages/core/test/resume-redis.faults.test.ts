@@ -16,10 +16,8 @@ import {
   parsePosition,
 } from "../src/index.js";
 import { sampleEvent, waitFor, within } from "./helpers.js";
+import { deliveriesUntil, offsetOf } from "./history-helpers.js";
 import { FAST_REDIS, useRedisServer } from "./redis-helpers.js";
-
-const offsetOf = (position: string | undefined): number =>
-  parsePosition(position ?? "missing").offset;
 
 /** Publishes `total` events to `channel` from every publisher at once, counting them in `progress`. */
 async function publishConcurrently(
@@ -43,24 +41,6 @@ async function publishConcurrently(
       }
     }),
   );
-}
-
-/** Collects every delivery of `items` until `done` holds for one. */
-async function collect(
-  items: AsyncIterator<Delivery>,
-  done: (delivery: Delivery) => boolean,
-  timeoutMs: number,
-): Promise<Delivery[]> {
-  const seen: Delivery[] = [];
-  const read = async (): Promise<Delivery[]> => {
-    for (;;) {
-      const result = await items.next();
-      if (result.done) throw new Error(`deliveries ended after ${seen.length}`);
-      seen.push(result.value);
-      if (done(result.value)) return seen;
-    }
-  };
-  return within(read(), timeoutMs, "deliveries");
 }
 
 const eventOffsets = (deliveries: readonly Delivery[]): number[] =>
@@ -88,7 +68,7 @@ describe("resume faults - one server", () => {
     await waitFor(() => progress.published >= 500, { timeoutMs: 30_000, message: "500 published" });
     expect(await killSubscribers()).toBeGreaterThanOrEqual(1);
     await publishing;
-    const seen = await collect(
+    const seen = await deliveriesUntil(
       items,
       (item) => item.kind === "event" && offsetOf(item.position) === total,
       30_000,
@@ -115,7 +95,7 @@ describe("resume faults - one server", () => {
     const live = sampleEvent(projectId);
     const position = await bus.publish(channel, live);
     expect(offsetOf(position)).toBe(3);
-    const seen = await collect(sub.deliveries(), (item) => item.kind === "event", 5_000);
+    const seen = await deliveriesUntil(sub.deliveries(), (item) => item.kind === "event", 5_000);
     expect(seen.map((item) => item.kind)).toEqual(["gap", "start", "event"]);
   });
 });
@@ -136,7 +116,7 @@ describe("resume faults - a restart that loses history", () => {
     await sub.recovery;
     const items = sub.deliveries();
     const before = await publisher.publish(channel, sampleEvent(projectId));
-    await collect(items, (item) => item.kind === "event", 5_000);
+    await deliveriesUntil(items, (item) => item.kind === "event", 5_000);
     await redis.server.restart();
     await waitFor(() => subscriber.stats().gaps === 1, {
       timeoutMs: 15_000,
@@ -156,7 +136,7 @@ describe("resume faults - a restart that loses history", () => {
       15_000,
       "a publish after the restart",
     );
-    const seen = await collect(items, (item) => item.kind === "event", 5_000);
+    const seen = await deliveriesUntil(items, (item) => item.kind === "event", 5_000);
     expect(seen).toEqual([
       {
         kind: "gap",
@@ -220,7 +200,7 @@ describe("resume chaos - four publishers, 50,000 events, the subscriber's connec
     const { subscriber, sub } = await chaos({
       history: { maxEntries: total, idempotencyWindow: 0 },
     });
-    const seen = await collect(
+    const seen = await deliveriesUntil(
       sub.deliveries(),
       (item) => item.kind === "event" && offsetOf(item.position) === total,
       60_000,

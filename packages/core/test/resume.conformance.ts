@@ -10,47 +10,20 @@ import {
   type EventBus,
   HistoryDisabledError,
   InvalidPositionError,
-  parsePosition,
 } from "../src/index.js";
 import { type ConformanceFixture, useFixture } from "./conformance.js";
-import { sampleEvent, take, within } from "./helpers.js";
+import { sampleEvent, take } from "./helpers.js";
+import { deliveriesUntil, offsetOf, publishAll } from "./history-helpers.js";
 
-const offsetOf = (position: string | undefined): number =>
-  parsePosition(position ?? "missing").offset;
-
-/** Publishes `count` events in order; answers them and their positions. */
+/** Publishes `count` new events of `projectId` in order; answers them and their positions. */
 async function publishMany(
   bus: EventBus,
   channel: string,
   projectId: string,
   count: number,
 ): Promise<{ events: Event[]; positions: string[] }> {
-  const events: Event[] = [];
-  const positions: string[] = [];
-  for (let index = 0; index < count; index++) {
-    const event = sampleEvent(projectId);
-    events.push(event);
-    positions.push((await bus.publish(channel, event)) ?? "no position");
-  }
-  return { events, positions };
-}
-
-/** Reads deliveries until `done` says the last one read is the last wanted. */
-async function deliveriesUntil(
-  items: AsyncIterator<Delivery>,
-  done: (delivery: Delivery) => boolean,
-  timeoutMs = 10_000,
-): Promise<Delivery[]> {
-  const read = async (): Promise<Delivery[]> => {
-    const seen: Delivery[] = [];
-    for (;;) {
-      const result = await items.next();
-      if (result.done) throw new Error(`deliveries ended after ${seen.length}`);
-      seen.push(result.value);
-      if (done(result.value)) return seen;
-    }
-  };
-  return within(read(), timeoutMs, "deliveries");
+  const events = Array.from({ length: count }, () => sampleEvent(projectId));
+  return { events, positions: await publishAll(bus, channel, events) };
 }
 
 const eventsOf = (deliveries: readonly Delivery[]): Event[] =>
