@@ -16,14 +16,24 @@ import type { RedisSettings } from "./redis-options.js";
 export interface ClusterNodeHooks {
   /** Makes an unconnected client to `address`. */
   create(address: NodeAddress): Client;
-  /** The live channels this node serves now, which its subscriber must hold. */
+  /** The live channels this node serves now, which its subscriber must hold (its probe channel is added). */
   wanted(node: ClusterNode): Iterable<string>;
-  /** A message arrived on a shard channel. */
+  /** A message arrived on a shard channel of the bus. */
   message(channel: string, data: string): void;
   /** The server dropped `channel`'s subscription (its slot moved away). */
   moved(node: ClusterNode, channel: string): void;
+  /** The probe found the subscriber deaf, or the node no longer serving the probe channel's slot. */
+  suspect(node: ClusterNode, reason: Error): void;
   /** A connection came up or went down; `lost` are the channels whose subscription it took with it. */
   changed(node: ClusterNode, lost: readonly string[]): void;
+}
+
+/** Where a {@link ClusterNode} connects and how it probes its subscriber. */
+export interface ClusterNodeOptions {
+  readonly address: NodeAddress;
+  readonly settings: RedisSettings;
+  /** The prefix of the transport's probe channels (random per transport): never a bus channel. */
+  readonly probePrefix: string;
 }
 
 /** The channels one subscriber connection holds, and its reconciliation in progress. */
@@ -55,21 +65,38 @@ export function isRedirect(error: unknown): boolean {
   return error instanceof ErrorReply && REDIRECT_REPLY.test(error.message);
 }
 
-/** One master of the cluster, seen through its two supervised connections. */
+/**
+ * One master of the cluster, seen through its two supervised connections.
+ *
+ * Its subscriber also holds a probe channel of the master's own (in a slot it
+ * serves): {@link probe} SPUBLISHes a token on it through the publisher, and
+ * a token that has not come back by the next probe means the subscriber is
+ * deaf (it is replaced). The probe channel's subscription also tells at once
+ * when the master stops serving its slots (a graceful failover), even to a
+ * bus that subscribes to nothing there.
+ */
 export class ClusterNode {
   readonly address: NodeAddress;
   readonly key: string;
   readonly publisher: RedisConnection<Client>;
   readonly subscriber: RedisConnection<Client>;
   readonly #hooks: ClusterNodeHooks;
+  readonly #probePrefix: string;
   #session: Session | undefined;
+  #probeChannel: string | undefined;
+  /** The token of the probe in flight, until it comes back. */
+  #probeToken: string | undefined;
+  #probes = 0;
   readonly #onMessage = (message: string, channel: string): void => {
-    this.#hooks.message(channel, message);
+    if (!channel.startsWith(this.#probePrefix)) this.#hooks.message(channel, message);
+    else if (message === this.#probeToken) this.#probeToken = undefined;
   };
 
-  constructor(address: NodeAddress, settings: RedisSettings, hooks: ClusterNodeHooks) {
+  constructor(options: ClusterNodeOptions, hooks: ClusterNodeHooks) {
+    const { address, settings } = options;
     this.address = address;
     this.key = addressKey(address);
+    this.#probePrefix = options.probePrefix;
     this.#hooks = hooks;
     const create = (): Client => hooks.create(address);
     this.publisher = new RedisConnection(`publisher of ${this.key}`, settings, {
@@ -84,6 +111,56 @@ export class ClusterNode {
       farewell: (client) => client.sUnsubscribe(),
       changed: () => this.#subscriberChanged(),
     });
+  }
+
+  /** The probe channel, in a slot this master serves (`undefined`: none found, no probe). */
+  get probeChannel(): string | undefined {
+    return this.#probeChannel;
+  }
+
+  set probeChannel(channel: string | undefined) {
+    if (channel === this.#probeChannel) return;
+    this.#probeChannel = channel;
+    this.#probeToken = undefined;
+  }
+
+  /** A probe token was sent and has not come back yet. */
+  get probeInFlight(): boolean {
+    return this.#probeToken !== undefined;
+  }
+
+  /**
+   * One round of the probe, while in step: if the last token has not come
+   * back, the subscriber is deaf: it is dropped (and reconnected) and the
+   * transport told. Otherwise a new token is SPUBLISHed; a reply of 0
+   * receivers means the master no longer holds the probe's subscription.
+   */
+  probe(): void {
+    const channel = this.#probeChannel;
+    const publisher = this.publisher.client;
+    if (!this.inStep || channel === undefined || publisher === undefined) {
+      this.#probeToken = undefined;
+      return;
+    }
+    if (this.#probeToken !== undefined) {
+      this.#probeToken = undefined;
+      const reason = new Error(
+        `the subscriber of ${this.key} is deaf: a probe on it did not come back`,
+      );
+      this.subscriber.drop(reason);
+      this.#hooks.suspect(this, reason);
+      return;
+    }
+    const token = String(++this.#probes);
+    this.#probeToken = token;
+    publisher.sendCommand(["SPUBLISH", channel, token]).then(
+      (receivers) => {
+        if (Number(receivers) !== 0 || this.#probeToken !== token) return;
+        this.#hooks.suspect(this, new Error(`${this.key} no longer serves the probe's slot`));
+      },
+      // A failed publisher connection is noticed and replaced by its own supervision.
+      () => {},
+    );
   }
 
   /** Starts connecting both connections. */
@@ -157,15 +234,21 @@ export class ClusterNode {
     this.#session = session;
     client.on("sharded-channel-moved", (channel: string) => {
       session.subscribed.delete(channel);
-      this.#hooks.moved(this, channel);
+      if (!channel.startsWith(this.#probePrefix)) this.#hooks.moved(this, channel);
+      else this.#hooks.suspect(this, new Error(`${this.key} stopped serving the probe's slot`));
     });
     await this.#sync(session);
   }
 
   #subscriberChanged(): void {
     const session = this.#session;
-    const lost = this.subscriber.client === undefined && session !== undefined;
-    this.#hooks.changed(this, lost ? [...session.subscribed] : []);
+    const lost: string[] = [];
+    if (this.subscriber.client === undefined && session !== undefined) {
+      for (const channel of session.subscribed) {
+        if (!channel.startsWith(this.#probePrefix)) lost.push(channel);
+      }
+    }
+    this.#hooks.changed(this, lost);
   }
 
   /** One reconciliation per session at a time; a caller joins the one in progress. */
@@ -180,6 +263,7 @@ export class ClusterNode {
     try {
       for (;;) {
         const wanted = new Set(this.#hooks.wanted(this));
+        if (this.#probeChannel !== undefined) wanted.add(this.#probeChannel);
         for (const channel of session.refused.keys()) {
           if (!wanted.has(channel)) session.refused.delete(channel);
         }

@@ -3,6 +3,7 @@
  * Pub/Sub (Redis 7 or later) through node-redis. A separate entry point, so
  * users of the other transports never load it.
  */
+import { randomBytes } from "node:crypto";
 import { ClientClosedError, ClientOfflineError, createClient } from "redis";
 import {
   BusClosedError,
@@ -45,6 +46,9 @@ export interface RedisClusterTransportOptions extends RedisClusterConnectionOpti
 }
 
 const ignore = (): void => {};
+
+/** How many probe channel names to try for a master: enough for one that serves a single slot. */
+const PROBE_CHANNEL_TRIES = 200_000;
 
 /**
  * The Redis Cluster transport: sharded Pub/Sub, so each channel's traffic
@@ -90,7 +94,13 @@ export class RedisClusterTransport implements Transport {
   #closing: Promise<void> | undefined;
   #connected = false;
   #downSince = 0;
+  /** A hint said the topology changed, and no topology read since has caught up with it. */
   #stale = false;
+  /** Hints so far: a read that began before the last one cannot clear `#stale`. */
+  #hints = 0;
+  /** The node whose hint came last: its own view knows the change, so it is asked first. */
+  #askFirst: string | undefined;
+  readonly #probePrefix = `eventbus-probe:${randomBytes(6).toString("hex")}:`;
   #lastError: Error | undefined;
   #recovering: Promise<void> | undefined;
   #wakeRecovery: (() => void) | undefined;
@@ -132,8 +142,10 @@ export class RedisClusterTransport implements Transport {
     }
     this.#opened = true;
     this.#connected = true;
+    // Checked after the turn's I/O (setImmediate), so a stalled event loop does not
+    // miss a probe's echo waiting in the socket and call a healthy connection deaf.
     this.#refreshTimer = setInterval(
-      () => this.#checkTopology(),
+      () => setImmediate(() => this.#periodicCheck()),
       this.#settings.healthCheckIntervalMs,
     );
     this.#connectionChanged();
@@ -147,7 +159,7 @@ export class RedisClusterTransport implements Transport {
    * @throws {BusClosedError} the transport is closed.
    */
   publish(channel: string, data: string): Promise<void> {
-    const client = this.#publisherOf(channel);
+    const client = this.#stale ? undefined : this.#publisherOf(channel);
     if (client === undefined) return this.#publishRouted(channel, data);
     // Connected: one `then` on node-redis's promise, no async frame (a burst holds thousands).
     let sent: Promise<unknown>;
@@ -217,7 +229,7 @@ export class RedisClusterTransport implements Transport {
           if (node === undefined || !(await node.subscribe(mine))) wait = true;
         } catch (cause) {
           if (cause instanceof RefusedSubscription) refused.push(cause.cause);
-          else if (isRedirect(cause)) this.#hint();
+          else if (isRedirect(cause)) this.#hint(node);
           wait = true;
         }
       }),
@@ -264,9 +276,10 @@ export class RedisClusterTransport implements Transport {
   /**
    * Runs `run` on the publisher connection of `channel`'s master, retrying
    * (after the next change, or a short tick) while it was not sent: the
-   * master is unreachable, the topology changed (`MOVED`), the slot is
-   * migrating (`ASK`, `TRYAGAIN`) or the cluster is failing over
-   * (`CLUSTERDOWN`), up to `publishTimeoutMs`.
+   * master is unreachable, the topology changed (`MOVED`, or a hint not yet
+   * caught up with: a master that was demoted still takes SPUBLISH and
+   * answers 0), the slot is migrating (`ASK`, `TRYAGAIN`) or the cluster is
+   * failing over (`CLUSTERDOWN`), up to `publishTimeoutMs`.
    * @throws {NotConnectedError} still not sent at the deadline.
    * @throws {BusClosedError} the transport is closed.
    * @throws {Error} anything else `run` threw: it may or may not have run.
@@ -279,7 +292,7 @@ export class RedisClusterTransport implements Transport {
     const deadline = performance.now() + this.#settings.publishTimeoutMs;
     for (;;) {
       if (this.#closing !== undefined) throw new BusClosedError();
-      const client = this.#publisherOf(channel);
+      const client = this.#stale ? undefined : this.#publisherOf(channel);
       if (client !== undefined) {
         try {
           return await run(client);
@@ -302,7 +315,7 @@ export class RedisClusterTransport implements Transport {
   #notSent(cause: unknown): boolean {
     if (cause instanceof ClientClosedError || cause instanceof ClientOfflineError) return true;
     if (!isRedirect(cause)) return false;
-    if (/^(MOVED|CLUSTERDOWN)\b/.test((cause as Error).message)) this.#hint();
+    if (/^(MOVED|CLUSTERDOWN)\b/.test((cause as Error).message)) this.#hint(undefined);
     return true;
   }
 
@@ -337,13 +350,18 @@ export class RedisClusterTransport implements Transport {
   }
 
   #newNode(address: NodeAddress): ClusterNode {
-    return new ClusterNode(address, this.#settings, {
+    const options = { address, settings: this.#settings, probePrefix: this.#probePrefix };
+    return new ClusterNode(options, {
       create: (at) => this.#newClient(at),
       wanted: (node) => this.#wanted(node),
       message: (channel, data) => this.#sink?.message(channel, data),
-      moved: (_node, channel) => {
+      moved: (node, channel) => {
         this.#affected.add(channel);
-        this.#hint();
+        this.#hint(node);
+      },
+      suspect: (node, reason) => {
+        this.#lastError = reason;
+        this.#hint(node);
       },
       changed: (node, lost) => {
         for (const channel of lost) this.#affected.add(channel);
@@ -392,12 +410,14 @@ export class RedisClusterTransport implements Transport {
       }
     }
     for (const key of topology.masters) {
-      if (this.#nodes.has(key)) continue;
+      let node = this.#nodes.get(key);
       const address = topology.nodes.get(key);
-      if (address === undefined) continue;
-      const node = this.#newNode(address);
-      this.#nodes.set(key, node);
-      node.start();
+      if (node === undefined && address !== undefined) {
+        node = this.#newNode(address);
+        this.#nodes.set(key, node);
+        node.start();
+      }
+      if (node !== undefined) node.probeChannel = this.#probeChannelOf(node, topology);
     }
     for (const [key, node] of this.#nodes) {
       if (topology.masters.includes(key)) continue;
@@ -412,9 +432,28 @@ export class RedisClusterTransport implements Transport {
     this.#changes.settle();
   }
 
-  /** A hint that the topology changed: report the change and recover. */
-  #hint(): void {
+  /**
+   * A probe channel of `node`: the transport's probe prefix and a counter,
+   * the first whose slot `node` serves (its current one while it still does).
+   */
+  #probeChannelOf(node: ClusterNode, topology: ClusterTopology): string | undefined {
+    const current = node.probeChannel;
+    if (current !== undefined && topology.ownerOf(slotOf(current)) === node.key) return current;
+    for (let index = 0; index < PROBE_CHANNEL_TRIES; index++) {
+      const channel = `${this.#probePrefix}${index}`;
+      if (topology.ownerOf(slotOf(channel)) === node.key) return channel;
+    }
+    return undefined;
+  }
+
+  /**
+   * A hint that the topology changed (from `node`, if it was the one to say
+   * so): publishes wait, the change is reported, and recovery starts.
+   */
+  #hint(node: ClusterNode | undefined): void {
+    this.#hints++;
     this.#stale = true;
+    this.#askFirst = node?.key;
     this.#connectionChanged();
     this.#recover();
   }
@@ -433,9 +472,10 @@ export class RedisClusterTransport implements Transport {
 
   async #recoveryLoop(): Promise<void> {
     for (let attempt = 0; this.#closing === undefined; attempt++) {
-      this.#stale = false;
+      const hints = this.#hints;
       try {
         this.#apply(await this.#readTopology());
+        if (this.#hints === hints) this.#stale = false;
         await Promise.all([...this.#nodes.values()].map((node) => node.subscribe()));
       } catch (error) {
         if (error instanceof Error) this.#lastError = error;
@@ -450,19 +490,21 @@ export class RedisClusterTransport implements Transport {
     }
   }
 
-  /** The periodic check: a topology that changed without any other hint (a graceful failover of a master we hold nothing on). */
-  #checkTopology(): void {
-    if (this.#recovering !== undefined) return;
+  /**
+   * Every `healthCheckIntervalMs`: a probe on every master's subscriber, and
+   * the topology read again, for a change no connection told of (a slot
+   * migrated whose push node-redis missed).
+   */
+  #periodicCheck(): void {
+    if (this.#closing !== undefined || this.#recovering !== undefined) return;
+    for (const node of this.#nodes.values()) node.probe();
     this.#readTopology().then(
       (topology) => {
         const current = this.#topology;
+        if (this.#recovering !== undefined || current === undefined) return;
         const masters = (t: ClusterTopology): string => [...t.masters].sort().join(",");
-        if (
-          current === undefined ||
-          current.differs(topology) ||
-          masters(current) !== masters(topology)
-        ) {
-          this.#hint();
+        if (current.differs(topology) || masters(current) !== masters(topology)) {
+          this.#hint(undefined);
         }
       },
       (error: unknown) => {
@@ -472,11 +514,19 @@ export class RedisClusterTransport implements Transport {
     );
   }
 
-  /** The topology as the first node that answers sees it: up connections first, then other known nodes and the seeds. */
+  /**
+   * The topology as the first node that answers sees it: the node of the
+   * last hint first, then those with an up connection, then other known
+   * nodes and the seeds.
+   */
   async #readTopology(): Promise<ClusterTopology> {
     let lastError: unknown;
     const asked = new Set<string>();
-    for (const node of this.#nodes.values()) {
+    const first = this.#askFirst === undefined ? undefined : this.#nodes.get(this.#askFirst);
+    const nodes = [...this.#nodes.values()];
+    if (first !== undefined) nodes.unshift(first);
+    for (const node of nodes) {
+      if (asked.has(node.key)) continue;
       const client = node.publisher.client;
       if (client === undefined) continue;
       asked.add(node.key);

@@ -86,6 +86,16 @@ export class RedisConnection<C extends SupervisedClient> {
   }
 
   /**
+   * Gives up the current connection as if it had been lost (it answers, but
+   * no longer does its job: a deaf subscriber) and connects a new one after
+   * the backoff. Nothing happens while down or closed.
+   */
+  drop(reason: Error): void {
+    const client = this.#client;
+    if (client !== undefined && !this.#closed) this.#lost(client, reason);
+  }
+
+  /**
    * Drops the connection for good: waiters fail with `BusClosedError`; an up
    * connection gets `farewell`, then a graceful close, for at most `graceMs`,
    * before its socket is destroyed.
