@@ -219,6 +219,26 @@ describe("redis cluster", () => {
     expect(page.events.map((entry) => entry.event)).toEqual([...before, ...after]);
   });
 
+  it("faults - a slot none of a bus's channels is in migrated: nothing reported, its publishes follow the slot (MOVED)", async () => {
+    const publisher = newBus();
+    const subscriber = newBus();
+    const [target, destination] = await channelPerMaster(get(), subscriber);
+    if (target === undefined || destination === undefined) throw new Error("no channels");
+    const publisherEvents = connectionEvents(publisher);
+    const sub = subscriber.subscribe([target.channel]);
+    await sub.ready;
+    await publisher.publish(target.channel, sampleEvent(target.projectId));
+    await take(sub, 1);
+    const subscriberEvents = connectionEvents(subscriber);
+
+    await get().moveSlot(await get().slotOf(target.channel), destination.port);
+    await nextReconnected(subscriberEvents);
+    const event = sampleEvent(target.projectId);
+    await publisher.publish(target.channel, event);
+    expect(await take(sub, 1)).toEqual([event]);
+    expect(publisherEvents).toEqual([]);
+  });
+
   it("faults - the subscriber connection killed (CLIENT KILL TYPE pubsub): reconnected with its channels, the same iterator receives again", async () => {
     const bus = newBus();
     const placed = await channelPerMaster(get(), bus);

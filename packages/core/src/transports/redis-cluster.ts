@@ -221,10 +221,11 @@ export class RedisClusterTransport implements Transport {
    */
   async subscribe(channels: readonly string[]): Promise<void> {
     if (this.#closing !== undefined) throw new BusClosedError();
-    let wait = false;
+    // A hint not caught up with yet: the recovery under way subscribes them where they belong.
+    let wait = this.#stale;
     const refused: unknown[] = [];
     await Promise.all(
-      [...this.#byNode(channels)].map(async ([node, mine]) => {
+      [...(wait ? [] : this.#byNode(channels))].map(async ([node, mine]) => {
         try {
           if (node === undefined || !(await node.subscribe(mine))) wait = true;
         } catch (cause) {
@@ -584,15 +585,34 @@ export class RedisClusterTransport implements Transport {
     }
   }
 
-  /** Reports the transport as up when every master is up and in step, down otherwise. */
+  /**
+   * Whether messages may be lost now: a connection to a master is down, or a
+   * live channel's subscription is (its slot moved). A topology change that
+   * took no live channel's subscription (a slot with none of ours migrated)
+   * makes publishes wait for the new topology but is not reported.
+   */
+  #losing(): boolean {
+    for (const key of this.#topology?.masters ?? []) {
+      const node = this.#nodes.get(key);
+      if (node?.publisher.client === undefined || node.subscriber.client === undefined) return true;
+    }
+    if (this.#affected.size === 0) return false;
+    return (this.#sink?.liveChannels() ?? []).some((channel) => this.#affected.has(channel));
+  }
+
+  /**
+   * Reports `disconnected` when messages may be lost (see {@link #losing}),
+   * and `reconnected` once every master is up and in step again, with the
+   * live channels whose subscription was down meanwhile.
+   */
   #connectionChanged(): void {
     if (this.#closing !== undefined) return;
     this.#changes.settle();
     const healthy = this.#isHealthy();
     if (healthy) this.#healthy.settle();
-    if (!this.#opened || healthy === this.#connected) return;
-    this.#connected = healthy;
-    if (!healthy) {
+    if (!this.#opened) return;
+    if (this.#connected && !healthy && this.#losing()) {
+      this.#connected = false;
       this.#downSince = performance.now();
       const error = this.#lastError;
       this.#sink?.connection(
@@ -600,6 +620,13 @@ export class RedisClusterTransport implements Transport {
       );
       return;
     }
+    if (!healthy) return;
+    if (this.#connected) {
+      // In step again without having lost anything: nothing to report, nothing to remember.
+      this.#affected.clear();
+      return;
+    }
+    this.#connected = true;
     const live = new Set(this.#sink?.liveChannels());
     const channels = [...this.#affected].filter((channel) => live.has(channel));
     this.#affected.clear();
