@@ -6,10 +6,13 @@
  * (a killed node restarted) for the next.
  */
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { startRedisServer } from "@eventbus/test-redis";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type ConnectionEvent,
+  ConnectionRejectedError,
   createEventBus,
   type Event,
   NotConnectedError,
@@ -237,6 +240,34 @@ describe("redis cluster", () => {
     await publisher.publish(target.channel, event);
     expect(await take(sub, 1)).toEqual([event]);
     expect(publisherEvents).toEqual([]);
+  });
+
+  it("faults - no seed reachable at start: NotConnectedError after connectTimeoutMs; a node that is no cluster's: ConnectionRejectedError at once", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+      });
+    });
+    const down = track(
+      createEventBus(`redis+cluster://127.0.0.1:${closed}`, {
+        redis: { ...FAST_REDIS, connectTimeoutMs: 300 },
+      }),
+    );
+    const waiting = down.subscribe([down.getProjectChannel(randomUUID())]);
+    await expect(waiting.ready).rejects.toBeInstanceOf(NotConnectedError);
+
+    const plain = await startRedisServer();
+    try {
+      const url = plain.url.replace("redis://", "redis+cluster://");
+      const refused = track(createEventBus(url, { redis: FAST_REDIS }));
+      const projectId = randomUUID();
+      const sent = refused.publish(refused.getProjectChannel(projectId), sampleEvent(projectId));
+      await expect(sent).rejects.toThrow(ConnectionRejectedError);
+      await expect(sent).rejects.toThrow(/cluster support disabled/);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it("faults - the subscriber connection killed (CLIENT KILL TYPE pubsub): reconnected with its channels, the same iterator receives again", async () => {
