@@ -242,6 +242,58 @@ describe("redis cluster", () => {
     expect(publisherEvents).toEqual([]);
   });
 
+  it("faults - the whole cluster restarted: every channel reported and resubscribed, the same iterator receives, history starts a new epoch", async () => {
+    const bus = newBus({ history: true });
+    const placed = await channelPerMaster(get(), bus);
+    const events = connectionEvents(bus);
+    const sub = bus.subscribe(placed.map((entry) => entry.channel));
+    await sub.ready;
+    const before = await Promise.all(
+      placed.map((entry) => bus.publish(entry.channel, sampleEvent(entry.projectId))),
+    );
+    await take(sub, placed.length);
+
+    await get().restartAll();
+    const reconnected = await nextReconnected(events);
+    expect(events[0]?.state).toBe("disconnected");
+    expect([...(reconnected.channels ?? [])].sort()).toEqual(
+      placed.map((entry) => entry.channel).sort(),
+    );
+
+    const after = placed.map((entry) => sampleEvent(entry.projectId));
+    const positions = await Promise.all(
+      after.map((event, index) => bus.publish(placed[index]?.channel ?? "", event)),
+    );
+    expect(idsOf(await take(sub, after.length))).toEqual(idsOf(after));
+    for (const [index, position] of positions.entries()) {
+      const old = parsePosition(before[index] ?? "");
+      expect(parsePosition(position ?? "")).toMatchObject({ offset: 1 });
+      expect(parsePosition(position ?? "").epoch).not.toBe(old.epoch);
+    }
+  });
+
+  it("faults - a master dead when the bus opens: the bus opens once its replica took over, and serves its channels", async () => {
+    const seed = get().ports[0];
+    const victim = (await get().nodes()).find(
+      (node) => node.role === "master" && node.port !== seed,
+    );
+    if (victim === undefined) throw new Error("no master but the seed");
+    await get().kill(victim.port);
+    const bus = newBus({ redis: { ...FAST_REDIS, connectTimeoutMs: 20_000 } });
+    const projects = Array.from({ length: 30 }, () => randomUUID());
+    const channels = projects.map((projectId) => bus.getProjectChannel(projectId));
+    const sub = bus.subscribe(channels);
+    await sub.ready;
+    await get().waitHealthy();
+    const owners = await Promise.all(channels.map((channel) => ownerPort(get(), channel)));
+    expect(new Set(owners).size).toBe(3);
+    expect(owners).not.toContain(victim.port);
+    const events = projects.map((projectId) => sampleEvent(projectId));
+    await Promise.all(events.map((event, index) => bus.publish(channels[index] ?? "", event)));
+    expect(idsOf(await take(sub, events.length))).toEqual(idsOf(events));
+    await get().restart(victim.port);
+  });
+
   it("faults - no seed reachable at start: NotConnectedError after connectTimeoutMs; a node that is no cluster's: ConnectionRejectedError at once", async () => {
     const closed = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, "127.0.0.1", () => {

@@ -53,6 +53,12 @@ export interface RedisCluster {
   kill(port: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a killed node again on its port (it rejoins; nothing of its data survives), then waits until healthy. */
   restart(port: number): Promise<void>;
+  /**
+   * Kills every node (SIGKILL) and starts them all again on their ports: each
+   * keeps its cluster configuration (its `nodes.conf`), so the cluster forms
+   * again with the same slots, but no data survives. Waits until healthy.
+   */
+  restartAll(): Promise<void>;
   /** `CLUSTER FAILOVER` on the replica on `port` (graceful), then waits until it is master everywhere and healthy. */
   failover(replicaPort: number): Promise<void>;
   /**
@@ -187,6 +193,13 @@ class TestCluster implements RedisCluster {
   async restart(port: number): Promise<void> {
     await this.#server(port).restart();
     this.#down.delete(port);
+    await this.waitHealthy();
+  }
+
+  async restartAll(): Promise<void> {
+    await Promise.all(this.ports.map((port) => this.kill(port)));
+    await Promise.all(this.ports.map((port) => this.#server(port).restart()));
+    this.#down.clear();
     await this.waitHealthy();
   }
 

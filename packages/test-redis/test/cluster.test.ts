@@ -101,6 +101,21 @@ describe("startRedisCluster", () => {
     expect(back?.role).toBe("replica");
   });
 
+  it("cluster - the whole cluster restarted forms again with the same slots, without data", async () => {
+    const owners = slotOwners(await cluster.nodes());
+    const pids = cluster.ports.map((port) => cluster.pid(port));
+    const slot = await cluster.slotOf("{kept}:key");
+    await cluster.command((await cluster.ownerOf(slot)).port, "SET", "{kept}:key", "v");
+    await cluster.restartAll();
+    for (const [index, port] of cluster.ports.entries()) {
+      expect(cluster.pid(port)).not.toBe(pids[index]);
+    }
+    expect(slotOwners(await cluster.nodes())).toEqual(owners);
+    expect(await cluster.command((await cluster.ownerOf(slot)).port, "GET", "{kept}:key")).toBe(
+      null,
+    );
+  });
+
   it("cluster - stop ends every node by pid", async () => {
     const pids = cluster.ports.map((port) => cluster.pid(port));
     await cluster.stop();

@@ -119,7 +119,7 @@ export class RedisClusterTransport implements Transport {
   /**
    * Reads the topology from a seed, connects to every master and resolves once
    * all are up. Rejects with `NotConnectedError` if that takes longer than
-   * `connectTimeoutMs`, at once with `ConnectionRejectedError` if a node
+   * `connectTimeoutMs`, at once with `ConnectionRejectedError` if the seed
    * refuses (wrong password, cluster support disabled...), with
    * `BusClosedError` if closed first.
    */
@@ -129,13 +129,9 @@ export class RedisClusterTransport implements Transport {
     const operation = `connecting waited ${this.#settings.connectTimeoutMs} ms`;
     try {
       this.#apply(await this.#firstTopology(deadline, operation));
-      await Promise.all(
-        [...this.#nodes.values()].flatMap((node) => [
-          node.publisher.whenUp(deadline, operation),
-          node.subscriber.whenUp(deadline, operation),
-        ]),
-      );
-      if (!this.#isHealthy()) await this.#healthy.wait(deadline, operation);
+      // Reads the topology again until every master is up: one may be failing over.
+      this.#recover();
+      await this.#whenHealthy(deadline, operation);
     } catch (error) {
       await this.close();
       throw error;
