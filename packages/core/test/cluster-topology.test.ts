@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   groupBySlot,
   parseClusterSlots,
+  probeChannelFor,
   SLOT_COUNT,
   slotOf,
 } from "../src/transports/cluster-topology.js";
@@ -82,6 +83,20 @@ describe("cluster topology - CLUSTER SLOTS", () => {
     const full = parseClusterSlots(reply, SEED);
     expect(full.differs(parseClusterSlots(reply, SEED))).toBe(false);
     expect(full.differs(partial)).toBe(true);
+  });
+
+  it("cluster topology - a probe channel in a slot of its master, kept while the master serves it", () => {
+    const topology = parseClusterSlots(reply, SEED);
+    for (const key of topology.masters) {
+      const channel = probeChannelFor(topology, key, "probe:", undefined);
+      expect(channel).toMatch(/^probe:\d+$/);
+      expect(topology.ownerOf(slotOf(channel ?? ""))).toBe(key);
+      expect(probeChannelFor(topology, key, "probe:", channel)).toBe(channel);
+    }
+    const moved = parseClusterSlots([[0, 16383, ["10.0.0.3", 7000, "id3"]]], SEED);
+    const first = probeChannelFor(topology, "10.0.0.1:7000", "probe:", undefined);
+    expect(probeChannelFor(moved, "10.0.0.3:7000", "probe:", undefined)).toBe("probe:0");
+    expect(probeChannelFor(moved, "10.0.0.1:7000", "probe:", first)).toBeUndefined();
   });
 
   it("cluster topology - a reply of another shape is a TypeError", () => {

@@ -164,3 +164,25 @@ function readNode(node: unknown, answeredBy: NodeAddress): NodeAddress | undefin
   if (host === "?" || port === 0) return undefined;
   return { host: host === "" ? answeredBy.host : host, port };
 }
+
+/** How many probe channel names {@link probeChannelFor} tries: enough for a master of a single slot. */
+const PROBE_CHANNEL_TRIES = 200_000;
+
+/**
+ * A probe channel of the master `key`: `current` while that master still
+ * serves its slot, else `<prefix><n>` for the first `n` whose slot it serves,
+ * or `undefined` if none is found (it serves no slot).
+ */
+export function probeChannelFor(
+  topology: ClusterTopology,
+  key: string,
+  prefix: string,
+  current: string | undefined,
+): string | undefined {
+  if (current !== undefined && topology.ownerOf(slotOf(current)) === key) return current;
+  for (let index = 0; index < PROBE_CHANNEL_TRIES; index++) {
+    const channel = `${prefix}${index}`;
+    if (topology.ownerOf(slotOf(channel)) === key) return channel;
+  }
+  return undefined;
+}

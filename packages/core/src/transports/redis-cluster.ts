@@ -17,12 +17,12 @@ import { type HistoryScriptClient, RedisHistoryStore } from "../history/redis-st
 import type { HistorySettings, HistoryStore } from "../history/store.js";
 import type { Transport, TransportSink } from "../transport.js";
 import {
-  addressKey,
   type ClusterTopology,
   type NodeAddress,
-  parseClusterSlots,
+  probeChannelFor,
   slotOf,
 } from "./cluster-topology.js";
+import { readTopology } from "./cluster-topology-reader.js";
 import { DeadlineWaiters } from "./deadline-waiters.js";
 import { type Client, connectionOptions } from "./redis-client.js";
 import { ClusterNode, isRedirect, RefusedSubscription } from "./redis-cluster-node.js";
@@ -46,9 +46,6 @@ export interface RedisClusterTransportOptions extends RedisClusterConnectionOpti
 }
 
 const ignore = (): void => {};
-
-/** How many probe channel names to try for a master: enough for one that serves a single slot. */
-const PROBE_CHANNEL_TRIES = 200_000;
 
 /**
  * The Redis Cluster transport: sharded Pub/Sub, so each channel's traffic
@@ -414,7 +411,9 @@ export class RedisClusterTransport implements Transport {
         this.#nodes.set(key, node);
         node.start();
       }
-      if (node !== undefined) node.probeChannel = this.#probeChannelOf(node, topology);
+      if (node !== undefined) {
+        node.probeChannel = probeChannelFor(topology, key, this.#probePrefix, node.probeChannel);
+      }
     }
     for (const [key, node] of this.#nodes) {
       if (topology.masters.includes(key)) continue;
@@ -427,20 +426,6 @@ export class RedisClusterTransport implements Transport {
       void retired.finally(() => this.#retiring.delete(retired));
     }
     this.#changes.settle();
-  }
-
-  /**
-   * A probe channel of `node`: the transport's probe prefix and a counter,
-   * the first whose slot `node` serves (its current one while it still does).
-   */
-  #probeChannelOf(node: ClusterNode, topology: ClusterTopology): string | undefined {
-    const current = node.probeChannel;
-    if (current !== undefined && topology.ownerOf(slotOf(current)) === node.key) return current;
-    for (let index = 0; index < PROBE_CHANNEL_TRIES; index++) {
-      const channel = `${this.#probePrefix}${index}`;
-      if (topology.ownerOf(slotOf(channel)) === node.key) return channel;
-    }
-    return undefined;
   }
 
   /**
@@ -511,52 +496,19 @@ export class RedisClusterTransport implements Transport {
     );
   }
 
-  /**
-   * The topology as the first node that answers sees it: the node of the
-   * last hint first, then those with an up connection, then other known
-   * nodes and the seeds.
-   */
-  async #readTopology(): Promise<ClusterTopology> {
-    let lastError: unknown;
-    const asked = new Set<string>();
+  /** The topology, asking the node of the last hint first (see {@link readTopology}). */
+  #readTopology(): Promise<ClusterTopology> {
     const first = this.#askFirst === undefined ? undefined : this.#nodes.get(this.#askFirst);
-    const nodes = [...this.#nodes.values()];
-    if (first !== undefined) nodes.unshift(first);
-    for (const node of nodes) {
-      if (asked.has(node.key)) continue;
-      const client = node.publisher.client;
-      if (client === undefined) continue;
-      asked.add(node.key);
-      try {
-        return parseClusterSlots(await client.sendCommand(["CLUSTER", "SLOTS"]), node.address);
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    const others = [...(this.#topology?.nodes.values() ?? []), ...this.#endpoints.seeds];
-    for (const address of others) {
-      const key = addressKey(address);
-      if (asked.has(key)) continue;
-      asked.add(key);
-      try {
-        return await this.#askTopology(address);
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError instanceof Error ? lastError : new Error("no cluster node answered");
-  }
-
-  /** `CLUSTER SLOTS` on a connection of its own to `address`, closed after. */
-  async #askTopology(address: NodeAddress): Promise<ClusterTopology> {
-    const client = this.#newClient(address);
-    client.on("error", ignore);
-    try {
-      await client.connect();
-      return parseClusterSlots(await client.sendCommand(["CLUSTER", "SLOTS"]), address);
-    } finally {
-      client.destroy();
-    }
+    const nodes = [...(first === undefined ? [] : [first]), ...this.#nodes.values()];
+    return readTopology(
+      nodes.map((node) => ({
+        key: node.key,
+        address: node.address,
+        client: node.publisher.client,
+      })),
+      [...(this.#topology?.nodes.values() ?? []), ...this.#endpoints.seeds],
+      (address) => this.#newClient(address),
+    );
   }
 
   /** The first topology, asked again after a backoff until the deadline; a refusal fails at once. */
