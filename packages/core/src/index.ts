@@ -89,6 +89,7 @@ export {
 } from "./subscription.js";
 export type { Transport, TransportConnectionEvent, TransportSink } from "./transport.js";
 export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from "./transports/memory.js";
+export type { RedisClusterConnectionOptions } from "./transports/redis-cluster-options.js";
 export {
   REDIS_DEFAULTS,
   REDIS_SOCKET_BUFFER_BYTES,

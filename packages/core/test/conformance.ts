@@ -139,7 +139,10 @@ export function describeTransportConformance(
         const second = sampleEvent(randomUUID());
         await bus.publish(projectChannel, first);
         await bus.publish(agentChannel, second);
-        expect(await take(sub, 2)).toEqual([first, second]);
+        // Order is promised per channel only: on a cluster two channels may live on two masters.
+        const received = await take(sub, 2);
+        expect(received).toHaveLength(2);
+        expect(received).toEqual(expect.arrayContaining([first, second]));
       });
     });
 

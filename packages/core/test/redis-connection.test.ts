@@ -118,6 +118,23 @@ describe("redis connection - supervision", () => {
     expect(clients[0]?.destroyed).toBe(true);
   });
 
+  it("drop() gives up an up client as lost, with its reason, and connects a new one", async () => {
+    const { connection, clients, changes } = supervise();
+    connection.drop(new Error("not up yet: ignored"));
+    clients[0]?.succeed();
+    await connection.whenUp(soon(), "test");
+    connection.drop(new Error("deaf: the probe went unanswered"));
+    expect(connection.client).toBeUndefined();
+    expect(connection.lastError?.message).toBe("deaf: the probe went unanswered");
+    await waitFor(() => clients.length === 2, { message: "a new client" });
+    clients[1]?.succeed();
+    expect(await connection.whenUp(soon(), "test")).toBe(clients[1]);
+    expect(changes).toEqual([true, false, true]);
+    await waitFor(() => clients[0]?.destroyed === true, {
+      message: "the dropped client destroyed",
+    });
+  });
+
   it("does not count a client lost while it was being prepared as up", async () => {
     let release = (): void => {};
     const { connection, clients } = supervise({

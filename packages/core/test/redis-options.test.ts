@@ -1,6 +1,10 @@
 import { createClient } from "redis";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { type CreateEventBusOptions, UnsupportedUrlError } from "../src/index.js";
+import {
+  type CreateEventBusOptions,
+  type RedisClusterConnectionOptions,
+  UnsupportedUrlError,
+} from "../src/index.js";
 import type { RedisTransportOptions } from "../src/transports/redis.js";
 import {
   checkRedisUrl,
@@ -93,10 +97,11 @@ describe("redis options - types", () => {
     expectTypeOf({ publishTimeoutMs: 1 }).not.toExtend<RedisTransportOptions>();
   });
 
-  it("createEventBus takes the Redis settings, not a client", () => {
+  it("createEventBus takes the Redis settings (and cluster seeds), not a client", () => {
     expectTypeOf<
       NonNullable<CreateEventBusOptions["redis"]>
-    >().toEqualTypeOf<RedisConnectionOptions>();
+    >().toEqualTypeOf<RedisClusterConnectionOptions>();
+    expectTypeOf<RedisClusterConnectionOptions>().toExtend<RedisConnectionOptions>();
     expectTypeOf({ redis: { client: createClient() } }).not.toExtend<CreateEventBusOptions>();
   });
 });

@@ -32,7 +32,7 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
    * which the gateway then closes when it closes. A bus given here is left open.
    */
   readonly bus?: EventBus;
-  /** The bus URL when no `bus` is given: `memory://` (default) or `redis://...`. */
+  /** The bus URL when no `bus` is given: `memory://` (default), `redis://...` or `redis+cluster://...`. */
   readonly url?: string | undefined;
   /**
    * Keys that turn access control on (a secret, a public key, an identity

@@ -7,6 +7,7 @@
  */
 import { ErrorReply } from "redis";
 import { BusClosedError, ConnectionRejectedError, NotConnectedError } from "../errors.js";
+import { DeadlineWaiters } from "./deadline-waiters.js";
 import { type RedisSettings, reconnectDelay } from "./redis-options.js";
 
 /** The part of a node-redis client a {@link RedisConnection} drives. */
@@ -30,13 +31,6 @@ export interface ConnectionHooks<C extends SupervisedClient> {
   changed(): void;
 }
 
-interface Waiter<C> {
-  readonly deadline: number;
-  readonly operation: string;
-  readonly resolve: (client: C) => void;
-  readonly reject: (error: Error) => void;
-}
-
 /**
  * Keeps one connection to the server up, and lets callers wait for it with a
  * deadline. One timer serves every waiter (the earliest deadline), so a burst
@@ -46,7 +40,7 @@ export class RedisConnection<C extends SupervisedClient> {
   readonly #name: string;
   readonly #hooks: ConnectionHooks<C>;
   readonly #settings: RedisSettings;
-  readonly #waiters = new Set<Waiter<C>>();
+  readonly #waiters = new DeadlineWaiters<C>((operation) => this.#timedOut(operation));
   #client: C | undefined;
   #attempting: C | undefined;
   #attempt = 0;
@@ -55,8 +49,6 @@ export class RedisConnection<C extends SupervisedClient> {
   #lastError: Error | undefined;
   #rejection: ConnectionRejectedError | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
-  #waitTimer: NodeJS.Timeout | undefined;
-  #waitTimerAt = Number.POSITIVE_INFINITY;
 
   constructor(name: string, settings: RedisSettings, hooks: ConnectionHooks<C>) {
     this.#name = name;
@@ -90,10 +82,17 @@ export class RedisConnection<C extends SupervisedClient> {
   whenUp(deadline: number, operation: string): Promise<C> {
     if (this.#client !== undefined) return Promise.resolve(this.#client);
     if (this.#closed) return Promise.reject(this.#rejection ?? new BusClosedError());
-    return new Promise<C>((resolve, reject) => {
-      this.#waiters.add({ deadline, operation, resolve, reject });
-      this.#armWaitTimer();
-    });
+    return this.#waiters.wait(deadline, operation);
+  }
+
+  /**
+   * Gives up the current connection as if it had been lost (it answers, but
+   * no longer does its job: a deaf subscriber) and connects a new one after
+   * the backoff. Nothing happens while down or closed.
+   */
+  drop(reason: Error): void {
+    const client = this.#client;
+    if (client !== undefined && !this.#closed) this.#lost(client, reason);
   }
 
   /**
@@ -105,7 +104,7 @@ export class RedisConnection<C extends SupervisedClient> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retryTimer);
-    for (const waiter of this.#takeWaiters()) waiter.reject(new BusClosedError());
+    this.#waiters.fail(new BusClosedError());
     this.#attempting?.destroy();
     const client = this.#client;
     this.#client = undefined;
@@ -154,7 +153,7 @@ export class RedisConnection<C extends SupervisedClient> {
     this.#client = client;
     this.#attempt = 0;
     this.#everUp = true;
-    for (const waiter of this.#takeWaiters()) waiter.resolve(client);
+    this.#waiters.settle(client);
     this.#hooks.changed();
   }
 
@@ -170,7 +169,7 @@ export class RedisConnection<C extends SupervisedClient> {
         `the Redis server refused the ${this.#name} connection: ${error.message}`,
         { cause: error },
       );
-      for (const waiter of this.#takeWaiters()) waiter.reject(this.#rejection);
+      this.#waiters.fail(this.#rejection);
       return;
     }
     this.#retryLater();
@@ -188,38 +187,6 @@ export class RedisConnection<C extends SupervisedClient> {
   #retryLater(): void {
     const delay = reconnectDelay(this.#attempt++, this.#settings);
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
-  }
-
-  #armWaitTimer(): void {
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const waiter of this.#waiters) earliest = Math.min(earliest, waiter.deadline);
-    if (earliest >= this.#waitTimerAt) return;
-    clearTimeout(this.#waitTimer);
-    this.#waitTimerAt = earliest;
-    this.#waitTimer = setTimeout(
-      () => this.#expireWaiters(),
-      Math.max(0, Math.ceil(earliest - performance.now())),
-    );
-  }
-
-  #expireWaiters(): void {
-    this.#waitTimerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    for (const waiter of this.#waiters) {
-      if (waiter.deadline > now) continue;
-      this.#waiters.delete(waiter);
-      waiter.reject(this.#timedOut(waiter.operation));
-    }
-    if (this.#waiters.size > 0) this.#armWaitTimer();
-  }
-
-  /** Removes every waiter (and their timer), for the caller to settle. */
-  #takeWaiters(): Waiter<C>[] {
-    clearTimeout(this.#waitTimer);
-    this.#waitTimerAt = Number.POSITIVE_INFINITY;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    return waiters;
   }
 
   #timedOut(operation: string): NotConnectedError {
@@ -240,7 +207,7 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
  * an error (wrong password, no permission, no such database), or TLS refused
  * its certificate or protocol.
  */
-function isRejection(error: Error): boolean {
+export function isRejection(error: Error): boolean {
   if (error instanceof ErrorReply) return !TRANSIENT_REPLY.test(error.message);
   const code = (error as NodeJS.ErrnoException).code;
   return (

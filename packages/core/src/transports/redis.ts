@@ -2,27 +2,15 @@
  * `@eventbus/core/redis`: the Redis Pub/Sub transport, on node-redis. A
  * separate entry point, so users of the in-memory transport never load it.
  */
-import {
-  ClientClosedError,
-  ClientOfflineError,
-  createClient,
-  ErrorReply,
-  type RedisClientOptions,
-  type RedisFunctions,
-  type RedisModules,
-} from "redis";
+import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from "redis";
 import { BusClosedError, PublishFailedError, SubscribeFailedError } from "../errors.js";
-import {
-  HISTORY_SCRIPTS,
-  type HistoryScriptClient,
-  RedisHistoryStore,
-} from "../history/redis-store.js";
+import { type HistoryScriptClient, RedisHistoryStore } from "../history/redis-store.js";
 import type { HistorySettings, HistoryStore } from "../history/store.js";
 import type { Transport, TransportSink } from "../transport.js";
+import { type Client, connectionOptions } from "./redis-client.js";
 import { RedisConnection } from "./redis-connection.js";
 import {
   checkRedisUrl,
-  REDIS_SOCKET_BUFFER_BYTES,
   type RedisConnectionOptions,
   type RedisSettings,
   resolveRedisSettings,
@@ -56,10 +44,6 @@ export type RedisTransportOptions = RedisConnectionOptions &
     | { readonly url: string; readonly client?: never }
     | { readonly client: RedisClientTemplate; readonly url?: never }
   );
-
-type Client = ReturnType<
-  typeof createClient<RedisModules, RedisFunctions, typeof HISTORY_SCRIPTS, 3>
->;
 
 const noop = (): void => {};
 
@@ -323,34 +307,12 @@ export function createRedisTransport(options: RedisTransportOptions): RedisTrans
 }
 
 /**
- * Makes the factory of fresh clients, with the settings the transport relies on:
- * - `reconnectStrategy: false`: the transport, not node-redis, replaces a lost
- *   connection, so each connection starts clean and is re-subscribed explicitly;
- * - `commandOptions.timeout: 0`: no timer per command (node-redis 6 arms one by
- *   default, for the time a command waits to be written);
- * - `pingInterval` plus `socketTimeout` (twice the interval): the bound on a
- *   hung server, one timer per connection;
- * - `disableOfflineQueue`: nothing waits inside node-redis without a bound;
- * - RESP3, which lets the subscriber connection answer PING; Redis 6 or later;
- * - the history scripts (`HISTORY_SCRIPTS`), run with EVALSHA when history is on.
- * - a socket write buffer of {@link REDIS_SOCKET_BUFFER_BYTES} (`highWaterMark`,
- *   which TCP and TLS sockets both take), so large events are pipelined too.
+ * Makes the factory of fresh clients, with the settings of
+ * {@link connectionOptions}; a template client's own `socket` settings (TLS
+ * certificates...) are kept under them.
  */
 function clientFactory(options: RedisTransportOptions, settings: RedisSettings): () => Client {
-  const socket = {
-    connectTimeout: settings.connectTimeoutMs,
-    socketTimeout: settings.healthCheckIntervalMs * 2,
-    reconnectStrategy: false,
-    highWaterMark: REDIS_SOCKET_BUFFER_BYTES,
-  } as const;
-  const common = {
-    RESP: 3,
-    pingInterval: settings.healthCheckIntervalMs,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: 0 },
-    maintNotifications: "disabled",
-    scripts: HISTORY_SCRIPTS,
-  } as const satisfies RedisClientOptions;
+  const { socket, common } = connectionOptions(settings);
   const { client, url } = options;
   if (client !== undefined) {
     return () =>

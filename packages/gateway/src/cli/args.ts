@@ -88,7 +88,7 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-/** Where tail and publish go: a gateway (`http(s)://`) or straight to a bus (`redis(s)://`). */
+/** Where tail and publish go: a gateway (`http(s)://`) or straight to a bus (`redis(s)://`, `redis(s)+cluster://`). */
 export function endpoint(value: string): URL {
   let url: URL;
   try {
@@ -96,9 +96,10 @@ export function endpoint(value: string): URL {
   } catch {
     throw new InvalidArgumentError("must be a URL: http(s)://gateway or redis(s)://host:port.");
   }
-  if (!["http:", "https:", "redis:", "rediss:"].includes(url.protocol)) {
+  const schemes = ["http:", "https:", "redis:", "rediss:", "redis+cluster:", "rediss+cluster:"];
+  if (!schemes.includes(url.protocol)) {
     throw new InvalidArgumentError(
-      "must be a gateway (http:// or https://) or a Redis bus (redis:// or rediss://).",
+      "must be a gateway (http:// or https://) or a Redis bus (redis://, rediss://, redis+cluster:// or rediss+cluster://).",
     );
   }
   return url;

@@ -20,7 +20,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Everything `eventbus serve` runs with. */
 export interface ServeConfig extends GatewaySettings {
-  /** The bus: `undefined` for in-memory, else a `redis://` (or `memory://`) URL. */
+  /** The bus: `undefined` for in-memory, else a `redis://`, `redis+cluster://` (or `memory://`) URL. */
   readonly url: string | undefined;
   readonly host: string;
   readonly port: number;
@@ -52,7 +52,8 @@ export const SERVE_PARAMETERS = {
   url: {
     flag: "--url <url>",
     env: "EVENTBUS_URL",
-    description: "bus URL: memory:// or redis://[user:pass@]host:port[/db]",
+    description:
+      "bus URL: memory://, redis://[user:pass@]host:port[/db] or redis+cluster://[user:pass@]host:port",
     default: "memory://",
   },
   host: {
