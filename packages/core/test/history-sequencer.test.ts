@@ -184,20 +184,36 @@ describe("sequencer - one case at a time", () => {
     expect(result.position).toEqual({ epoch: "e1", offset: 5 });
   });
 
-  it("a new epoch on the live feed is reported as a gap, then delivery goes on in it", async () => {
+  it("a new epoch on the live feed is reported as a gap, then everything of the new epoch is delivered", async () => {
     const history = new ModelHistory();
     const { sequencer, recorded } = sequencerOn(history);
     await sequencer.start(undefined);
     sequencer.offer(history.publish());
     history.epoch = "e2";
     history.events.length = 0;
+    history.publish();
     sequencer.offer(history.publish());
     await waitFor(() => !sequencer.catchingUp);
     sequencer.offer(history.publish());
-    expect(recorded.gaps.map((gap) => gap.reason)).toEqual(["foreign-epoch"]);
-    // Offset 1 of the new epoch is at or before the position the gap resumes from.
-    expect(recorded.offsets).toEqual([1, 2]);
-    expect(recorded.gaps[0]?.resumeFrom).toEqual({ epoch: "e2", offset: 1 });
+    expect(recorded.gaps).toEqual([
+      {
+        reason: "foreign-epoch",
+        after: { epoch: "e1", offset: 1 },
+        resumeFrom: { epoch: "e2", offset: 0 },
+      },
+    ]);
+    // Offset 1 of the first epoch, then 1, 2, 3 of the new one.
+    expect(recorded.offsets).toEqual([1, 1, 2, 3]);
+  });
+
+  it("a resume from another epoch with more than the replay limit since: reported once, from the current position", async () => {
+    const history = new ModelHistory();
+    for (let index = 0; index < 5; index++) history.publish();
+    const { sequencer, recorded } = sequencerOn(history, { replayLimit: 3 });
+    const result = await sequencer.start({ epoch: "old", offset: 9 });
+    expect(result).toMatchObject({ gap: "foreign-epoch", replayed: 0 });
+    expect(recorded.gaps.map((gap) => gap.resumeFrom)).toEqual([{ epoch: "e1", offset: 5 }]);
+    expect(recorded.offsets).toEqual([]);
   });
 
   it("history that keeps failing: the gap is reported as unavailable and what was held is delivered", async () => {

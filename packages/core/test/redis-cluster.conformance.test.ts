@@ -3,6 +3,7 @@ import { createEventBus } from "../src/index.js";
 import { type ConformanceFixture, describeTransportConformance } from "./conformance.js";
 import { describeBusHistoryConformance } from "./history-bus.conformance.js";
 import { shardSubscriptions, spublishRaw } from "./redis-cluster-helpers.js";
+import { describeResumeConformance } from "./resume.conformance.js";
 
 async function setup(): Promise<ConformanceFixture> {
   const cluster = await startRedisCluster();
@@ -16,3 +17,4 @@ async function setup(): Promise<ConformanceFixture> {
 
 describeTransportConformance("redis cluster", setup);
 describeBusHistoryConformance("redis cluster", setup);
+describeResumeConformance("redis cluster", setup);

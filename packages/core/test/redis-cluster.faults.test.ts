@@ -14,6 +14,7 @@ import {
   type ConnectionEvent,
   ConnectionRejectedError,
   createEventBus,
+  type Delivery,
   type Event,
   NotConnectedError,
   PublishFailedError,
@@ -163,6 +164,82 @@ describe("redis cluster", () => {
       },
       { timeoutMs: 10_000, message: "every event published outside the loss window" },
     );
+
+    await get().restart(victim.port);
+  });
+
+  it("faults - a master SIGKILLed under four publishers, with history: offsets in order and at most once, every missing one inside a reported gap, all the promoted master holds delivered", async () => {
+    const subscriber = newBus({ history: true });
+    const publishers = Array.from({ length: 4 }, () => newBus({ history: true }));
+    const [victim] = await channelPerMaster(get(), subscriber);
+    if (victim === undefined) throw new Error("no channel");
+    const sub = subscriber.subscribe([victim.channel], { bufferSize: 1_000_000 });
+    await sub.recovery;
+    const seen: Delivery[] = [];
+    void (async () => {
+      for await (const item of sub.deliveries()) seen.push(item);
+    })();
+    let recovered = false;
+    let stop = false;
+    const afterRecovery: string[] = [];
+    const loops = publishers.map(async (bus) => {
+      while (!stop) {
+        const event = sampleEvent(victim.projectId);
+        const late = recovered;
+        try {
+          await bus.publish(victim.channel, event);
+          if (late) afterRecovery.push(event.id);
+        } catch (error) {
+          expect(error instanceof NotConnectedError || error instanceof PublishFailedError).toBe(
+            true,
+          );
+        }
+      }
+    });
+    const delivered = () => seen.filter((item) => item.kind === "event").length;
+    await waitFor(() => delivered() >= 50, { message: "publishing under way" });
+    await get().kill(victim.port);
+    await waitFor(() => subscriber.stats().reconnects >= 1, {
+      timeoutMs: 20_000,
+      message: "the subscriber to reconnect",
+    });
+    recovered = true;
+    await waitFor(() => afterRecovery.length >= 40, {
+      timeoutMs: 15_000,
+      message: "publishes to the promoted master",
+    });
+    stop = true;
+    await Promise.all(loops);
+    const top = parsePosition((await subscriber.history(victim.channel)).current);
+    const lastOffset = (): number => {
+      const last = seen.findLast((item) => item.kind === "event");
+      return last?.kind === "event" ? parsePosition(last.position ?? "").offset : 0;
+    };
+    await waitFor(() => lastOffset() === top.offset, {
+      timeoutMs: 15_000,
+      message: `delivery up to offset ${top.offset}`,
+    });
+
+    const offsets = seen.flatMap((item) =>
+      item.kind === "event" ? [parsePosition(item.position ?? "").offset] : [],
+    );
+    for (let index = 1; index < offsets.length; index++) {
+      expect(offsets[index]).toBeGreaterThan(offsets[index - 1] as number);
+    }
+    const gaps = seen.flatMap((item) => (item.kind === "gap" ? [item] : []));
+    const inGap = (offset: number): boolean =>
+      gaps.some(
+        (gap) =>
+          offset > parsePosition(gap.after ?? `${top.epoch}.0`).offset &&
+          offset <= parsePosition(gap.resumeFrom ?? `${top.epoch}.${top.offset}`).offset,
+      );
+    const first = offsets[0] as number;
+    for (let offset = first; offset <= top.offset; offset++) {
+      if (!offsets.includes(offset)) expect(inGap(offset), `offset ${offset}`).toBe(true);
+    }
+    const ids = new Set(seen.flatMap((item) => (item.kind === "event" ? [item.event.id] : [])));
+    expect(afterRecovery.filter((id) => !ids.has(id))).toEqual([]);
+    expect(subscriber.stats().backfills).toBeGreaterThanOrEqual(1);
 
     await get().restart(victim.port);
   });

@@ -161,7 +161,12 @@ export class ChannelSequencer {
         this.#options.output.event(item);
         return;
       }
-      if (position.offset <= last.offset) return;
+      // The same offset naming another event: offsets were reused (a promoted replica lost writes).
+      const reused =
+        position.offset === last.offset &&
+        last.fingerprint !== undefined &&
+        position.fingerprint !== last.fingerprint;
+      if (position.offset <= last.offset && !reused) return;
       if (position.offset === last.offset + 1) {
         this.#last = position;
         this.#options.output.event(item);
@@ -227,6 +232,14 @@ export class ChannelSequencer {
       } else {
         this.#loose = false;
         const reason = this.#unrecoverable(page, since, budget);
+        if (reason === "foreign-epoch" && page.current.offset <= budget) {
+          // History was lost and started again: what the new epoch holds came after the loss,
+          // so it is delivered, from its start.
+          const start = { epoch: page.current.epoch, offset: 0 };
+          gap({ reason, after: since, resumeFrom: start });
+          this.#last = start;
+          continue;
+        }
         if (reason !== undefined) {
           gap({ reason, after: since, resumeFrom: page.current });
           this.#last = page.current;
