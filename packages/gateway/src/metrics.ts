@@ -23,6 +23,12 @@ export class GatewayMetrics {
   readonly eventsSent: Counter;
   /** Events buffered for a stream that was cut off as a slow consumer, so never sent. */
   readonly eventsDropped: Counter;
+  /**
+   * Reads of the history routes, by outcome: `complete`, `incomplete` (the
+   * page has a gap: the client must reload) or `invalid` (a malformed
+   * position, limit or id: 400).
+   */
+  readonly historyReads: Counter<"outcome">;
 
   /**
    * @param bus - the bus whose counters are read at scrape time.
@@ -60,6 +66,12 @@ export class GatewayMetrics {
     this.eventsDropped = new Counter({
       name: "eventbus_sse_events_dropped_total",
       help: "Events never sent because their stream was cut off as a slow consumer",
+      registers,
+    });
+    this.historyReads = new Counter({
+      name: "eventbus_history_reads_total",
+      help: "Reads of GET .../history, by outcome: complete, incomplete (a gap) or invalid (400)",
+      labelNames: ["outcome"],
       registers,
     });
     const fromBus = (name: string, help: string, read: (stats: EventBusStats) => number): void => {

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 description of the gateway's HTTP API, built (zod-openapi)
  * from the zod schemas the routes parse with (http-schemas.ts) and core's
  * wire schema, and from this gateway's settings: whether tokens are needed,
- * the channel bound, the publish rate limit. `GET /openapi.json` serves it; a
+ * the channel bound, the publish rate limit, the history page bound. `GET /openapi.json` serves it; a
  * test checks it against the routes that exist.
  */
 import { readFileSync } from "node:fs";
@@ -21,6 +21,8 @@ import {
   ChannelMessageSchema,
   channelsQuerySchema,
   ErrorBodySchema,
+  HistoryPageSchema,
+  historyQuerySchema,
   ProjectParamsSchema,
   PublishBodySchema,
   StreamQuerySchema,
@@ -31,6 +33,8 @@ import type { LimitSettings } from "./limits.js";
 export interface OpenApiSettings {
   readonly accessControl: boolean;
   readonly limits: LimitSettings;
+  /** The largest `limit` of the history routes (the bus's `maxEntries`). */
+  readonly historyLimit: number;
 }
 
 const PACKAGE = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -133,6 +137,25 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
       ...rateLimit,
     },
   });
+  const history = (kind: "project" | "agent"): ZodOpenApiOperationObject => ({
+    summary: `Read the ${kind}'s retained events, with their positions`,
+    description:
+      "The events after `since` (or the latest ones), in order. A page that cannot hold every event asked for says so: `complete` false and a `gap`; reload from your source of truth and go on from `current`. See docs/history.md.",
+    operationId: `read${kind === "project" ? "Project" : "Agent"}History`,
+    tags: ["history"],
+    requestParams: {
+      path: kind === "project" ? ProjectParamsSchema : AgentParamsSchema,
+      query: historyQuerySchema(settings.historyLimit),
+    },
+    ...streamSecurity,
+    responses: {
+      "200": {
+        description: "the page",
+        content: { "application/json": { schema: HistoryPageSchema } },
+      },
+      ...errors(400, ...refusals, 404, 503),
+    },
+  });
   const text = (summary: string, type: string): ZodOpenApiOperationObject => ({
     summary,
     tags: ["console"],
@@ -152,6 +175,8 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
     paths: {
       "/v1/projects/{projectId}/events": { get: stream("project"), post: publish("project") },
       "/v1/agents/{agentId}/events": { get: stream("agent"), post: publish("agent") },
+      "/v1/projects/{projectId}/history": { get: history("project") },
+      "/v1/agents/{agentId}/history": { get: history("agent") },
       "/v1/events": {
         get: {
           summary: "Follow several projects and agents live on one stream (SSE)",

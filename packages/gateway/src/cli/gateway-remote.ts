@@ -4,7 +4,7 @@ import { EventSource } from "eventsource";
 import { BUS_STATUS_EVENTS } from "../bus-status.js";
 import { GatewayErrorCode } from "../errors.js";
 import type { ErrorBody } from "../http-errors.js";
-import { eventsPath } from "../routes/target.js";
+import { EVENTS_ROUTE, pathOf } from "../routes/target.js";
 import type { SseEndReason } from "../sse.js";
 import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
 import { networkReason, RefusedError, UnreachableError } from "./remote-errors.js";
@@ -145,7 +145,7 @@ export class GatewayRemote implements Remote {
 
   #url(channel: ChannelRef): URL {
     // Relative to the base, so a gateway served under a path prefix works.
-    return new URL(eventsPath(channel).slice(1), withSlash(this.#base));
+    return new URL(pathOf(EVENTS_ROUTE, channel).slice(1), withSlash(this.#base));
   }
 }
 
