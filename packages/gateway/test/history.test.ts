@@ -3,13 +3,13 @@
  * `since` and `limit`, every gap a client can meet, refusals, token scopes,
  * metrics, history off, and `eventbus serve`'s history flags.
  */
-import { parsePosition } from "@eventbus/core";
+import { createEventBus, parsePosition } from "@eventbus/core";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { z } from "zod";
 import { HistoryPageSchema } from "../src/http-schemas.js";
 import type { GatewayOptions } from "../src/index.js";
-import { postJson, SECRET, serveCli, startGateway, tokenFor, uuid } from "./support.js";
+import { postJson, SECRET, serveCli, startGateway, tokenFor, uuid, waitFor } from "./support.js";
 
 type Page = z.output<typeof HistoryPageSchema>;
 
@@ -171,6 +171,36 @@ describe.each(backends)("history on %s", (_name, options) => {
     expect([since.status, since.error.code]).toEqual([400, "GATEWAY_INVALID_REQUEST"]);
     const badId = await read(url, "/v1/projects/not-a-uuid/history");
     expect([badId.status, badId.error.code]).toEqual([400, "GATEWAY_INVALID_REQUEST"]);
+  });
+});
+
+describe("history - Redis outage", () => {
+  it("history - while Redis is down a read answers 503 without the server's address, and reads again once it is back", async () => {
+    const own = await startRedisServer();
+    onTestFinished(() => own.stop());
+    const bus = createEventBus(own.url, {
+      history: { maxEntries: MAX_ENTRIES },
+      redis: { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, publishTimeoutMs: 300 },
+    });
+    onTestFinished(() => bus.close());
+    const { url } = await startGateway({ bus, history: { maxEntries: MAX_ENTRIES } });
+    const project = uuid();
+    await publishMany(url, project, 2);
+    const path = `/v1/projects/${project}/history`;
+
+    await own.kill();
+    const { status, error } = await read(url, path);
+    expect(status).toBe(503);
+    expect(["EVENTBUS_NOT_CONNECTED", "EVENTBUS_HISTORY_READ_FAILED"]).toContain(error.code);
+    expect(error.message).not.toContain(String(own.port));
+
+    // Persistence is off: the restarted server starts the channel's history anew.
+    await own.restart();
+    const page = await waitFor("a read once Redis is back", async () => {
+      const answer = await read(url, path);
+      return answer.status === 200 && answer.page;
+    });
+    expect(page).toMatchObject({ events: [], complete: true });
   });
 });
 
