@@ -1,9 +1,12 @@
 // The EventBus console: follows one project over Server-Sent Events (the
-// browser's EventSource), shows its events in a table, filters and pauses
-// them, and publishes test events with fetch. No framework, no build step.
+// browser's EventSource), shows its recent events (the history route) and then
+// its live ones in a table, filters and pauses them, and publishes test events
+// with fetch. No framework, no build step.
 
 const MAX_ROWS = 500;
 const MAX_WAITING = 1000;
+// How many of a project's retained events to show when following it.
+const RECENT_EVENTS = 50;
 // How long to wait before asking again when the gateway is not connected to its bus (503).
 const NOT_READY_RETRY_MS = 2000;
 
@@ -41,6 +44,10 @@ let missed = 0;
 let busDownSince;
 let lastGapMs;
 let retryTimer;
+// Live events that arrived while the recent ones were loading: shown after them. Undefined once loaded.
+let early;
+// Why the recent events could not be shown, for the status line.
+let recentNote;
 
 function setStatus(state, text) {
   ui.status.dataset.state = state;
@@ -115,14 +122,20 @@ function showStreamStatus() {
     lastGapMs === undefined
       ? ""
       : ` (the bus was down ${(lastGapMs / 1000).toFixed(1)} s; events published then may have been lost)`;
+  const note = recentNote === undefined ? "" : ` (recent events not shown: ${recentNote})`;
   setStatus(
     paused ? "paused" : "live",
-    `${paused ? "Paused" : "Live"}: project ${projectId}${gap}`,
+    `${paused ? "Paused" : "Live"}: project ${projectId}${gap}${note}`,
   );
 }
 
 function receive(message) {
   const event = JSON.parse(message.data);
+  if (early !== undefined) early.push(event);
+  else show(event);
+}
+
+function show(event) {
   if (!paused) {
     showRow(event);
     return;
@@ -133,6 +146,37 @@ function receive(message) {
     missed++;
   }
   updateCount();
+}
+
+function authorization() {
+  return accessControl && ui.token.value
+    ? { authorization: `Bearer ${ui.token.value.trim()}` }
+    : {};
+}
+
+// Once the stream is open (so nothing published from then on is missed), shows the project's
+// recent events, then the live ones that arrived meanwhile, each event once (by its id).
+async function showRecent(stream) {
+  const url = `/v1/projects/${encodeURIComponent(projectId)}/history?limit=${RECENT_EVENTS}`;
+  let recent = [];
+  try {
+    const response = await fetch(url, { headers: authorization() });
+    const body = await response.json();
+    if (response.ok) recent = body.events.map((entry) => entry.event);
+    else if (body.error.code !== "EVENTBUS_HISTORY_DISABLED") recentNote = body.error.code;
+  } catch {
+    recentNote = "the gateway cannot be reached";
+  }
+  if (stream !== source) return;
+  const ids = new Set();
+  for (const event of recent) {
+    ids.add(event.id);
+    // Following the same project again: its rows are there already.
+    if (!ui.rows.querySelector(`tr[data-id="${CSS.escape(event.id)}"]`)) show(event);
+  }
+  for (const event of early) if (!ids.has(event.id)) show(event);
+  early = undefined;
+  if (stream.readyState === EventSource.OPEN) showStreamStatus();
 }
 
 function streamUrl() {
@@ -162,11 +206,14 @@ function follow(project = ui.project.value.trim().toLowerCase()) {
   projectId = project;
   busDownSince = undefined;
   lastGapMs = undefined;
+  early = [];
+  recentNote = undefined;
   const url = streamUrl();
   setStatus("connecting", `Connecting to project ${projectId}…`);
   const stream = new EventSource(url);
   source = stream;
   stream.addEventListener("open", showStreamStatus);
+  stream.addEventListener("open", () => showRecent(stream), { once: true });
   for (const type of eventTypes) stream.addEventListener(type, receive);
   // The gateway tells open streams when its bus goes down and when it is back.
   stream.addEventListener("disconnected", (message) => {
@@ -250,8 +297,7 @@ async function publish() {
   }
   const event = { type: ui.publishType.value, actor_type: ui.actorType.value, payload };
   if (ui.actorId.value.trim()) event.actor_id = ui.actorId.value.trim();
-  const headers = { "content-type": "application/json" };
-  if (accessControl && ui.token.value) headers.authorization = `Bearer ${ui.token.value.trim()}`;
+  const headers = { "content-type": "application/json", ...authorization() };
   try {
     const response = await fetch(`/v1/projects/${encodeURIComponent(project)}/events`, {
       method: "POST",

@@ -7,6 +7,22 @@ import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
 const browser = useBrowser();
 
+/** Publishes an `issue.updated` event with `payload` to the project over HTTP; resolves with it. */
+async function publishTo(
+  url: string,
+  project: string,
+  payload: Record<string, unknown>,
+  token?: string,
+): Promise<{ id: string }> {
+  const response = await postJson(
+    `${url}/v1/projects/${project}/events`,
+    { type: "issue.updated", actor_type: "system", payload },
+    token === undefined ? {} : { authorization: `Bearer ${token}` },
+  );
+  expect(response.status).toBe(202);
+  return response.json();
+}
+
 async function openConsole(url: string, project: string, token?: string): Promise<Page> {
   const page = await browser().newPage();
   const errors: string[] = [];
@@ -77,12 +93,42 @@ describe("console", () => {
     expect(rowTypes).toHaveLength(3);
   });
 
+  it("console - following a project shows its recent events (the last 50) first, then live ones, each once", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const published: string[] = [];
+    for (let n = 0; n < 53; n++) published.push((await publishTo(url, project, { n })).id);
+    const page = await openConsole(url, project);
+    const rowIds = () =>
+      page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.id));
+    // Newest on top, as live events are shown.
+    await expect.poll(rowIds).toEqual(published.slice(3).reverse());
+
+    const live = await publishTo(url, project, { n: 53 });
+    await expect.poll(rowIds).toEqual([live.id, ...published.slice(3).reverse()]);
+
+    // Following the same project again adds no row twice.
+    await page.click("#follow");
+    const again = await publishTo(url, project, { n: 54 });
+    await page.locator(`tr[data-id="${again.id}"]`).waitFor();
+    expect(await rowIds()).toEqual([again.id, live.id, ...published.slice(3).reverse()]);
+    expect(await page.textContent("#status")).toBe(`Live: project ${project}`);
+  });
+
   it("console - with access control, follows with a pasted token and shows refusals", async () => {
     const { url } = await startGateway({ auth: { secret: SECRET } });
     const [project, other] = [uuid(), uuid()];
+    const earlier = await publishTo(
+      url,
+      project,
+      {},
+      await tokenFor({ projects: [project], publish: true }),
+    );
     const token = await tokenFor({ projects: [project] });
     const page = await openConsole(url, project, token);
     expect(await page.isVisible("#token-field")).toBe(true);
+    // The recent events are read with the pasted token.
+    await page.locator(`tr[data-id="${earlier.id}"]`).waitFor();
 
     // The token reads but may not publish: the form shows the gateway's refusal.
     await page.click("#publish");
