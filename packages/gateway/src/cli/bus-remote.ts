@@ -5,6 +5,8 @@ import {
   type Event,
   type EventBus,
   type EventType,
+  type HistoryOptions,
+  type PositionedEvent,
 } from "@eventbus/core";
 import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
 
@@ -12,13 +14,15 @@ import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
  * A bus of the CLI's own. Following reports what the bus reports: its
  * connection lost and back (the window in which events may have been lost),
  * and each message on the channel skipped as malformed (such as a timestamp
- * without an offset), so nothing is skipped without a word.
+ * without an offset), so nothing is skipped without a word. With `history`,
+ * it reads the channel's history and knows each live event's position (a bus
+ * keeping history also publishes with it, so `publish` passes `false`).
  */
 export class BusRemote implements Remote {
   readonly #bus: EventBus;
 
-  constructor(url: string) {
-    this.#bus = createEventBus(url);
+  constructor(url: string, history: HistoryOptions | false) {
+    this.#bus = createEventBus(url, { history });
   }
 
   async publish(channel: ChannelRef, draft: Draft): Promise<Event> {
@@ -30,6 +34,10 @@ export class BusRemote implements Remote {
     });
     await this.#bus.publish(this.#channel(channel), event);
     return event;
+  }
+
+  async recent(channel: ChannelRef, count: number): Promise<readonly PositionedEvent[]> {
+    return (await this.#bus.history(this.#channel(channel), { limit: count })).events;
   }
 
   async follow(
@@ -53,7 +61,9 @@ export class BusRemote implements Remote {
       await sub.ready;
       handlers.onOpen();
       for await (const event of sub) {
-        if (types === undefined || types.has(event.type)) handlers.onEvent(event);
+        if (types === undefined || types.has(event.type)) {
+          handlers.onEvent(event, this.#bus.positionOf(event));
+        }
       }
     } finally {
       for (const stop of stopReporting) stop();

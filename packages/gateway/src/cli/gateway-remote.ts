@@ -1,10 +1,20 @@
 /** `tail` and `publish` through a gateway: HTTP to publish, Server-Sent Events to follow. */
-import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
+import {
+  decodeEvent,
+  ErrorCode,
+  EVENT_TYPES,
+  type Event,
+  type EventType,
+  type PositionedEvent,
+  parsePosition,
+  parseWireEvent,
+} from "@eventbus/core";
 import { EventSource } from "eventsource";
 import { BUS_STATUS_EVENTS } from "../bus-status.js";
 import { GatewayErrorCode } from "../errors.js";
 import type { ErrorBody } from "../http-errors.js";
-import { EVENTS_ROUTE, pathOf } from "../routes/target.js";
+import { HistoryPageSchema } from "../http-schemas.js";
+import { EVENTS_ROUTE, HISTORY_ROUTE, pathOf } from "../routes/target.js";
 import type { SseEndReason } from "../sse.js";
 import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
 import { networkReason, RefusedError, UnreachableError } from "./remote-errors.js";
@@ -28,7 +38,7 @@ export class GatewayRemote implements Remote {
   }
 
   async publish(channel: ChannelRef, draft: Draft): Promise<Event> {
-    const response = await this.#fetch(this.#url(channel), {
+    const response = await this.#fetch(this.#url(EVENTS_ROUTE, channel), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -43,13 +53,29 @@ export class GatewayRemote implements Remote {
     return decodeEvent(await response.text());
   }
 
+  async recent(
+    channel: ChannelRef,
+    count: number,
+  ): Promise<readonly PositionedEvent[] | undefined> {
+    const url = this.#url(HISTORY_ROUTE, channel);
+    url.searchParams.set("limit", String(count));
+    const response = await this.#fetch(url, {});
+    if (!response.ok) {
+      const error = await refusal(response);
+      if (error.code === ErrorCode.HISTORY_DISABLED) return undefined;
+      throw error;
+    }
+    const page = HistoryPageSchema.parse(await response.json());
+    return page.events.map(({ event, position }) => ({ event: parseWireEvent(event), position }));
+  }
+
   follow(
     channel: ChannelRef,
     types: ReadonlySet<EventType> | undefined,
     handlers: FollowHandlers,
     signal: AbortSignal,
   ): Promise<void> {
-    const url = this.#url(channel);
+    const url = this.#url(EVENTS_ROUTE, channel);
     if (types !== undefined) url.searchParams.set("types", [...types].join(","));
     return new Promise((resolve, reject) => {
       let source: EventSource | undefined;
@@ -82,7 +108,9 @@ export class GatewayRemote implements Remote {
           handlers.onOpen();
         });
         for (const type of EVENT_TYPES) {
-          current.addEventListener(type, (message) => handlers.onEvent(decodeEvent(message.data)));
+          current.addEventListener(type, (message) =>
+            handlers.onEvent(decodeEvent(message.data), positionIn(message.lastEventId)),
+          );
         }
         current.addEventListener(BUS_STATUS_EVENTS.disconnected, (message) => {
           const { at } = JSON.parse(message.data) as { at: string };
@@ -143,9 +171,22 @@ export class GatewayRemote implements Remote {
     }
   }
 
-  #url(channel: ChannelRef): URL {
+  #url(route: typeof EVENTS_ROUTE | typeof HISTORY_ROUTE, channel: ChannelRef): URL {
     // Relative to the base, so a gateway served under a path prefix works.
-    return new URL(pathOf(EVENTS_ROUTE, channel).slice(1), withSlash(this.#base));
+    return new URL(pathOf(route, channel).slice(1), withSlash(this.#base));
+  }
+}
+
+/**
+ * The position an SSE `id:` carries, if it is one: a gateway that sends
+ * positions as ids; one that sends event ids (UUIDs, never positions) gives none.
+ */
+function positionIn(id: string): string | undefined {
+  try {
+    parsePosition(id);
+    return id;
+  } catch {
+    return undefined;
   }
 }
 
