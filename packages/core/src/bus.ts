@@ -1,5 +1,6 @@
 import { type ChannelAddress, ChannelNames } from "./channels.js";
 import { encodeEvent, tryDecodeEvent, tryDecodePositionedEvent } from "./codec.js";
+import { Continuity, type ContinuityStats, type GapReport } from "./continuity.js";
 import {
   BusClosedError,
   ChannelMismatchError,
@@ -11,10 +12,12 @@ import {
   SubscribeFailedError,
 } from "./errors.js";
 import type { Event } from "./events.js";
-import { encodePosition, fingerprintOf, parsePosition } from "./history/position.js";
+import { encodePosition, fingerprintOf, type Position, parsePosition } from "./history/position.js";
+import type { SequencedEvent, SequencerPage } from "./history/sequencer.js";
 import {
   type HistoryGap,
   type HistoryOptions,
+  type HistoryQuery,
   type HistorySettings,
   type HistoryStore,
   resolveHistorySettings,
@@ -99,10 +102,16 @@ export interface EventBusEvents {
   malformed: MalformedMessageError;
   /** The transport's connection was lost or came back. */
   connection: ConnectionEvent;
+  /**
+   * History on: events of a channel were missed and could not be recovered
+   * (a live gap, or a resume that was not complete). Subscribers get it in
+   * sequence too, through `deliveries()`.
+   */
+  gap: GapReport;
 }
 
-/** Counters since the bus was created; see {@link EventBus.stats}. */
-export interface EventBusStats {
+/** Counters since the bus was created; see {@link EventBus.stats}. The recovery counters stay 0 without history. */
+export interface EventBusStats extends ContinuityStats {
   /** Events published by this bus. */
   readonly published: number;
   /** Events handed to subscriptions (one per subscriber of the event's channel). */
@@ -131,6 +140,15 @@ export interface EventBusStats {
 type IsProjectChannel = boolean;
 
 const noop = (): void => {};
+
+const NO_RECOVERY: ContinuityStats = {
+  resumes: 0,
+  resumesIncomplete: 0,
+  replayed: 0,
+  backfills: 0,
+  backfilled: 0,
+  gaps: 0,
+};
 
 /**
  * Publishes events to channels and hands them to subscribers, over a
@@ -173,6 +191,8 @@ export class EventBus {
   #historyStore: HistoryStore | undefined;
   /** The position of each received event that carried one (history on). */
   readonly #positions = new WeakMap<Event, string>();
+  /** Backfill and resume (history on). */
+  readonly #continuity: Continuity | undefined;
   #published = 0;
   #malformed = 0;
   #disconnects = 0;
@@ -202,7 +222,18 @@ export class EventBus {
       counters: this.#counters,
       attach: (sub, channels) => this.#join(sub, channels),
       detach: (sub) => this.#leave(sub),
+      positionOf: (event) => this.#positions.get(event),
+      history: this.#historySettings !== undefined,
     };
+    this.#continuity =
+      this.#historySettings === undefined
+        ? undefined
+        : new Continuity({
+            channel: (channel) => this.#planner.get(channel),
+            read: (channel, since) =>
+              this.#readPage(channel, since === undefined ? { limit: 1 } : { since }),
+            gap: (report) => this.#listeners.emit("gap", report),
+          });
     this.#opened = this.#transport
       .open({
         message: (channel, data) => this.#receive(channel, data),
@@ -301,24 +332,17 @@ export class EventBus {
   async history(channel: string, request: HistoryRequest = {}): Promise<HistoryPage> {
     if (this.#closing !== undefined) throw new BusClosedError();
     if (this.#historySettings === undefined) throw new HistoryDisabledError();
-    const isProject = this.#address(channel).kind === "project";
+    this.#address(channel);
     const since = request.since === undefined ? undefined : parsePosition(request.since);
     if (!this.#isOpen) await this.#opened;
-    const store = this.#history() as HistoryStore;
-    const read = await store.read(channel, {
+    const read = await this.#readPage(channel, {
       ...(since === undefined ? {} : { since }),
       ...(request.limit === undefined ? {} : { limit: request.limit }),
     });
-    const events: PositionedEvent[] = [];
-    for (const entry of read.entries) {
-      const event = this.#decode(channel, entry.data, isProject);
-      if (event === undefined) continue;
-      const at = { epoch: read.current.epoch, offset: entry.offset };
-      events.push({
-        event,
-        position: encodePosition({ ...at, fingerprint: fingerprintOf(event.id) }),
-      });
-    }
+    const events = read.events.map(({ event, position }) => ({
+      event,
+      position: encodePosition(position),
+    }));
     const page = { events, current: encodePosition(read.current), more: read.more };
     return read.complete
       ? { ...page, complete: true }
@@ -340,9 +364,17 @@ export class EventBus {
    * `next()`); see {@link Subscription}. Await `ready` before relying on
    * receiving everything published from then on.
    *
+   * With history on, each channel starts from `since` (a resume: every
+   * retained event after it first, then live, with no gap and no duplicate)
+   * or from its current position; `recovery` and `deliveries()` tell how each
+   * started, and a live gap that history cannot fill is reported in sequence.
+   *
    * @throws {InvalidChannelError} a channel is not a project or agent channel of this bus, or none is given.
    * @throws {BusClosedError} the bus is closed.
-   * @throws {RangeError} `bufferSize` is not a positive integer.
+   * @throws {RangeError} `bufferSize` or `replayLimit` is not a positive integer.
+   * @throws {HistoryDisabledError} `since` without history.
+   * @throws {InvalidPositionError} a `since` position is malformed.
+   * @throws {TypeError} `since` is one position for several channels, or names a channel not subscribed.
    */
   subscribe(channels: readonly string[], options: SubscribeOptions = {}): Subscription {
     if (this.#closing !== undefined) throw new BusClosedError();
@@ -351,15 +383,16 @@ export class EventBus {
       throw new InvalidChannelError("", "subscribe needs at least one channel");
     }
     for (const channel of unique) this.#names.parse(channel);
+    const since = this.#resumePoints(unique, options.since);
+    const bufferSize = positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize);
+    const replayLimit = positiveInteger("replayLimit", options.replayLimit ?? bufferSize);
     const shared =
       options.bufferSize === undefined && options.overflow === undefined
         ? this.#defaults
-        : {
-            ...this.#defaults,
-            bufferSize: positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize),
-            overflow: options.overflow ?? this.#overflow,
-          };
-    return new EventSubscription(unique, shared, options.signal);
+        : { ...this.#defaults, bufferSize, overflow: options.overflow ?? this.#overflow };
+    const sub = new EventSubscription(unique, shared, options.signal);
+    this.#continuity?.subscribed(sub, since, replayLimit);
+    return sub;
   }
 
   /**
@@ -407,6 +440,7 @@ export class EventBus {
       reconnects: this.#reconnects,
       downtimeMs: this.#downtimeMs,
       channels: this.#planner.size,
+      ...(this.#continuity?.stats() ?? NO_RECOVERY),
     };
   }
 
@@ -424,6 +458,29 @@ export class EventBus {
       for (const sub of ending) sub.end();
     }
     return this.#closing;
+  }
+
+  /** The positions `since` names, per channel, checked. */
+  #resumePoints(
+    channels: readonly string[],
+    since: SubscribeOptions["since"],
+  ): ReadonlyMap<string, Position> | undefined {
+    if (since === undefined) return undefined;
+    if (this.#historySettings === undefined) throw new HistoryDisabledError();
+    if (typeof since === "string") {
+      if (channels.length !== 1) {
+        throw new TypeError("one since position resumes one channel: map each channel to its own");
+      }
+      return new Map([[channels[0] as string, parsePosition(since)]]);
+    }
+    const points = new Map<string, Position>();
+    for (const [channel, position] of Object.entries(since)) {
+      if (!channels.includes(channel)) {
+        throw new TypeError(`since names ${channel}, which this subscription does not subscribe`);
+      }
+      points.set(channel, parsePosition(position));
+    }
+    return points;
   }
 
   #address(channel: string): ChannelAddress {
@@ -447,7 +504,13 @@ export class EventBus {
 
   /** Unregisters a subscription that ended; what nobody wants any more is unsubscribed now. */
   #leave(sub: EventSubscription): void {
-    if (this.#planner.leave(sub, sub.channels)) this.#send();
+    const channels = sub.channels;
+    if (this.#planner.leave(sub, channels)) this.#send();
+    const continuity = this.#continuity;
+    if (continuity !== undefined) {
+      const gone = channels.filter((channel) => this.#planner.get(channel) === undefined);
+      continuity.left(sub, gone);
+    }
   }
 
   /**
@@ -464,7 +527,10 @@ export class EventBus {
           this.#planner.failed(batch, this.#openFailure);
         } else {
           this.#subscribeAtServer(batch.channels).then(
-            () => this.#planner.confirmed(batch),
+            () => {
+              this.#planner.confirmed(batch);
+              this.#continuity?.confirmed(batch.channels);
+            },
             (error: Error) => this.#planner.failed(batch, error),
           );
         }
@@ -492,12 +558,44 @@ export class EventBus {
     return this.#historyStore;
   }
 
+  /**
+   * Reads a channel's retained events from the store, each decoded and checked
+   * as a live message is (an invalid one skipped and reported as malformed),
+   * with its position, which {@link positionOf} then answers too.
+   */
+  async #readPage(channel: string, query: HistoryQuery): Promise<SequencerPage> {
+    const isProject = this.#isProjectChannel(channel);
+    const read = await (this.#history() as HistoryStore).read(channel, query);
+    const events: { event: Event; position: Position }[] = [];
+    for (const entry of read.entries) {
+      const event = this.#decode(channel, entry.data, isProject);
+      if (event === undefined) continue;
+      const position = {
+        epoch: read.current.epoch,
+        offset: entry.offset,
+        fingerprint: fingerprintOf(event.id),
+      };
+      this.#positions.set(event, encodePosition(position));
+      events.push({ event, position });
+    }
+    const page = { events, current: read.current, more: read.more };
+    return read.complete
+      ? { ...page, complete: true }
+      : { ...page, complete: false, gap: read.gap };
+  }
+
   #receive(channel: string, data: string): void {
     const entry = this.#planner.get(channel);
     if (entry === undefined) return;
-    const event = this.#decode(channel, data, entry.meta);
-    if (event === undefined) return;
-    for (const sub of entry.subscribers) sub.deliver(event);
+    const continuity = this.#continuity;
+    if (continuity === undefined) {
+      const event = this.#decode(channel, data, entry.meta);
+      if (event === undefined) return;
+      for (const sub of entry.subscribers) sub.deliver(event, channel);
+      return;
+    }
+    const received = this.#decodePositioned(channel, data, entry.meta);
+    if (received !== undefined) continuity.receive(channel, received);
   }
 
   /**
@@ -506,16 +604,46 @@ export class EventBus {
    * history on, remembers the position the message carries.
    */
   #decode(channel: string, data: string, isProject: IsProjectChannel): Event | undefined {
-    const positioned =
-      this.#historySettings === undefined ? undefined : tryDecodePositionedEvent(data);
-    const result = positioned ?? tryDecodeEvent(data);
+    if (this.#historySettings !== undefined) {
+      return this.#decodePositioned(channel, data, isProject)?.event;
+    }
+    const result = tryDecodeEvent(data);
     if (!result.ok) {
       this.#reportMalformed(
         new MalformedMessageError(channel, result.reason, data, { cause: result.error }),
       );
       return undefined;
     }
-    const event = result.event;
+    return this.#checkChannel(channel, result.event, data, isProject);
+  }
+
+  /** {@link decode} with history on: the event and the position its message carried. */
+  #decodePositioned(
+    channel: string,
+    data: string,
+    isProject: IsProjectChannel,
+  ): SequencedEvent | undefined {
+    const result = tryDecodePositionedEvent(data);
+    if (!result.ok) {
+      this.#reportMalformed(
+        new MalformedMessageError(channel, result.reason, data, { cause: result.error }),
+      );
+      return undefined;
+    }
+    const event = this.#checkChannel(channel, result.event, data, isProject);
+    if (event === undefined) return undefined;
+    const { position } = result;
+    if (position !== undefined) this.#positions.set(event, encodePosition(position));
+    return { event, position };
+  }
+
+  /** `event` if it belongs to `channel`; else reported as malformed. */
+  #checkChannel(
+    channel: string,
+    event: Event,
+    data: string,
+    isProject: IsProjectChannel,
+  ): Event | undefined {
     // A project channel ends with its UUID; a decoded project_id is a lowercase UUID.
     if (isProject && !channel.endsWith(event.project_id)) {
       const cause = new ChannelMismatchError(channel, event.project_id);
@@ -523,9 +651,6 @@ export class EventBus {
         new MalformedMessageError(channel, "channel-mismatch", data, { cause }),
       );
       return undefined;
-    }
-    if (positioned?.ok && positioned.position !== undefined) {
-      this.#positions.set(event, encodePosition(positioned.position));
     }
     return event;
   }
@@ -542,6 +667,7 @@ export class EventBus {
     } else {
       this.#reconnects++;
       this.#downtimeMs += event.downtimeMs;
+      this.#continuity?.reconnected(event.channels);
     }
     this.#listeners.emit("connection", { ...event, at: new Date() });
   }

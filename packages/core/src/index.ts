@@ -16,6 +16,7 @@ export {
 } from "./bus.js";
 export { type ChannelAddress, ChannelNames, DEFAULT_CHANNEL_PREFIX } from "./channels.js";
 export { decodeEvent, encodeEvent, parseWireEvent } from "./codec.js";
+export type { ContinuityStats, GapReport } from "./continuity.js";
 export { type CreateEventBusOptions, createEventBus } from "./create.js";
 export {
   BusClosedError,
@@ -63,6 +64,7 @@ export {
   parsePosition,
   positionOfEvent,
 } from "./history/position.js";
+export type { GapReason } from "./history/sequencer.js";
 export {
   type Appended,
   type AppendInput,
@@ -78,7 +80,9 @@ export {
 export { WIRE_POSITION_FIELD } from "./history/wire.js";
 export { type JsonObject, type JsonValue, MAX_PAYLOAD_DEPTH } from "./json.js";
 export {
+  type ChannelRecovery,
   DEFAULT_BUFFER_SIZE,
+  type Delivery,
   type OverflowPolicy,
   type SubscribeOptions,
   type Subscription,

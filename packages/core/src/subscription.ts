@@ -1,5 +1,6 @@
 import { SlowConsumerError } from "./errors.js";
 import type { Event } from "./events.js";
+import type { GapReason } from "./history/sequencer.js";
 import { FifoQueue } from "./queue.js";
 
 /**
@@ -23,7 +24,66 @@ export interface SubscribeOptions {
   readonly bufferSize?: number;
   /** What to do when the buffer is full (default: the bus's, `"error"`). */
   readonly overflow?: OverflowPolicy;
+  /**
+   * Resume (history on): a position (for one channel), or an object mapping
+   * channels to positions. Every retained event after it is delivered first,
+   * in order and once, then live events, with no gap at the switch-over; a
+   * resume that cannot be complete says so (see {@link Subscription.recovery}).
+   * Channels it does not name start at their current position.
+   */
+  readonly since?: string | Readonly<Record<string, string>>;
+  /**
+   * A resume that would replay more events than this is reported incomplete
+   * (`replay-limit`) rather than replayed. Default: the buffer size.
+   */
+  readonly replayLimit?: number;
 }
+
+/**
+ * How a channel of a subscription started, with history on: from a resume
+ * position (`since`) or from the channel's current position. When `complete`
+ * is false, events after `since` are missing (`gap` says why): reload from
+ * your source of truth and go on from `position`.
+ */
+export type ChannelRecovery = {
+  /** The position the subscription asked to resume from, if any. */
+  readonly since: string | undefined;
+  /**
+   * Where delivery goes on from: the last replayed event's position, or the
+   * channel's current one; `undefined` only if history could not be read.
+   */
+  readonly position: string | undefined;
+  /** How many missed events were replayed. */
+  readonly replayed: number;
+} & ({ readonly complete: true } | { readonly complete: false; readonly gap: GapReason });
+
+/**
+ * One item of {@link Subscription.deliveries}, in the order it happened on
+ * its channel:
+ * - `event`: an event, with its position when it carried one;
+ * - `start` (history on): the channel's start, once, after what a resume
+ *   replayed and before live events;
+ * - `gap` (history on): events between `after` and `resumeFrom` are missing
+ *   and could not be recovered (history trimmed, expired or lost, or beyond
+ *   the replay limit): reload from your source of truth. Never silent.
+ */
+export type Delivery =
+  | {
+      readonly kind: "event";
+      readonly channel: string;
+      readonly event: Event;
+      readonly position: string | undefined;
+    }
+  | { readonly kind: "start"; readonly channel: string; readonly recovery: ChannelRecovery }
+  | {
+      readonly kind: "gap";
+      readonly channel: string;
+      readonly reason: GapReason;
+      /** The last position delivered before the gap, if any. */
+      readonly after: string | undefined;
+      /** Delivery goes on after this position (`undefined` when history was unavailable). */
+      readonly resumeFrom: string | undefined;
+    };
 
 /**
  * The events of some channels, as an async iterator. It is subscribed from the
@@ -57,8 +117,23 @@ export interface Subscription
   readonly closed: Promise<Error | undefined>;
   /** How many events the overflow policy discarded. */
   readonly dropped: number;
-  /** How many events are buffered, waiting for the consumer. */
+  /** How many items are buffered, waiting for the consumer: events, and with history the start and gap notes. */
   readonly pending: number;
+  /**
+   * With history on, resolves once every channel has started (see
+   * `SubscribeOptions.since`): per channel, whether its resume was complete
+   * and the position delivery goes on from. Resolves to an empty map without
+   * history. Never rejects.
+   */
+  readonly recovery: Promise<ReadonlyMap<string, ChannelRecovery>>;
+  /**
+   * The same subscription as {@link Delivery} items: each event with its
+   * channel and position, and, with history on, each channel's start and any
+   * gap, in sequence. Iterate either this or the subscription itself, not
+   * both: the subscription's own iterator yields events only (gaps are then
+   * reported through `bus.on("gap")` and the bus's stats).
+   */
+  deliveries(): AsyncIterableIterator<Delivery, undefined, undefined>;
   /** Stops receiving and ends the iterator; buffered events are discarded. Idempotent. */
   unsubscribe(): void;
   /** Unsubscribes (as {@link unsubscribe}) and ends the iterator. */
@@ -74,8 +149,27 @@ export interface DeliveryCounters {
 }
 
 interface Waiter {
-  resolve(result: IteratorResult<Event, undefined>): void;
+  resolve(result: IteratorResult<Event | Delivery, undefined>): void;
   reject(error: Error): void;
+  /** A {@link Subscription.deliveries} consumer (takes every item), or an event consumer. */
+  readonly wantsDeliveries: boolean;
+}
+
+/**
+ * A queued item that is not a bare event: a start or gap note, or an event
+ * of a subscription of several channels (whose channel must be kept).
+ */
+class Note {
+  constructor(readonly delivery: Delivery) {}
+}
+
+/** What a subscription's buffer holds: most subscriptions (one channel, no history notes) hold bare events. */
+type Item = Event | Note;
+
+/** The event an item carries, or `undefined` for a note an event consumer skips. */
+function eventOf(item: Item): Event | undefined {
+  if (!(item instanceof Note)) return item;
+  return item.delivery.kind === "event" ? item.delivery.event : undefined;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -95,6 +189,10 @@ export interface SubscriptionShared {
   readonly attach: (sub: EventSubscription, channels: readonly string[]) => Promise<void>;
   /** Unregisters a subscription that ended; called once. */
   readonly detach: (sub: EventSubscription) => void;
+  /** The position a delivered event carried (history on), for {@link Delivery}. */
+  readonly positionOf: (event: Event) => string | undefined;
+  /** Whether the bus keeps history: then each channel reports its start. */
+  readonly history: boolean;
 }
 
 /** What only some subscriptions ever need, allocated on first need. */
@@ -106,6 +204,14 @@ interface Extras {
     | { readonly promise: Promise<Error | undefined>; resolve(error: Error | undefined): void }
     | undefined;
   abort: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
+  /** Each channel's start (history on), and the promise `recovery` answers. */
+  recovery:
+    | {
+        readonly started: Map<string, ChannelRecovery>;
+        readonly promise: Promise<ReadonlyMap<string, ChannelRecovery>>;
+        resolve(started: ReadonlyMap<string, ChannelRecovery>): void;
+      }
+    | undefined;
 }
 
 /**
@@ -125,7 +231,7 @@ export class EventSubscription implements Subscription {
   /** The first channel, then the others: most subscriptions have one, and no array. */
   readonly #channel: string;
   readonly #otherChannels: readonly string[];
-  #queue: FifoQueue<Event> | undefined;
+  #queue: FifoQueue<Item> | undefined;
   #waiters: Waiter[] | undefined;
   readonly #shared: SubscriptionShared;
   #extras: Extras | undefined;
@@ -177,21 +283,65 @@ export class EventSubscription implements Subscription {
     return this.#queue?.length ?? 0;
   }
 
-  /** Hands one event to the consumer or its buffer, applying the overflow policy. */
-  deliver(event: Event): void {
+  /** Hands one event of `channel` to the consumer or its buffer, applying the overflow policy. */
+  deliver(event: Event, channel: string): void {
+    this.#push(
+      this.#otherChannels.length === 0
+        ? event
+        : new Note({ kind: "event", channel, event, position: this.#shared.positionOf(event) }),
+    );
+  }
+
+  /** Queues a gap note, in sequence with the events (see {@link Delivery}). */
+  noteGap(gap: Extract<Delivery, { kind: "gap" }>): void {
+    this.#push(new Note(gap));
+  }
+
+  /**
+   * Records how `channel` started and queues its start note; `recovery`
+   * resolves once every channel has started.
+   */
+  started(channel: string, recovery: ChannelRecovery): void {
+    const state = this.#recoveryState();
+    if (state.started.has(channel)) return;
+    state.started.set(channel, recovery);
+    this.#push(new Note({ kind: "start", channel, recovery }));
+    if (state.started.size === this.#otherChannels.length + 1) state.resolve(state.started);
+  }
+
+  get recovery(): Promise<ReadonlyMap<string, ChannelRecovery>> {
+    return this.#recoveryState().promise;
+  }
+
+  deliveries(): AsyncIterableIterator<Delivery, undefined, undefined> {
+    const iterator: AsyncIterableIterator<Delivery, undefined, undefined> = {
+      next: () => this.#take(true) as Promise<IteratorResult<Delivery, undefined>>,
+      return: () => this.return(),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #push(item: Item): void {
     if (this.#extras?.end !== undefined) return;
     const { counters, bufferSize, overflow } = this.#shared;
-    const waiter = this.#waiters?.shift();
-    if (waiter !== undefined) {
-      counters.delivered++;
-      waiter.resolve({ done: false, value: event });
+    const event = eventOf(item);
+    const waiters = this.#waiters;
+    const waiter = waiters?.[0];
+    if (waiter !== undefined && (event !== undefined || waiter.wantsDeliveries)) {
+      waiters?.shift();
+      if (event !== undefined) counters.delivered++;
+      waiter.resolve({
+        done: false,
+        value: waiter.wantsDeliveries ? this.#deliveryOf(item) : (event as Event),
+      });
       return;
     }
-    this.#queue ??= new FifoQueue<Event>();
+    this.#queue ??= new FifoQueue<Item>();
     const queue = this.#queue;
     if (queue.length < bufferSize) {
-      counters.delivered++;
-      queue.push(event);
+      if (event !== undefined) counters.delivered++;
+      queue.push(item);
       return;
     }
     switch (overflow) {
@@ -200,7 +350,7 @@ export class EventSubscription implements Subscription {
         return;
       case "drop-oldest":
         queue.shift();
-        queue.push(event);
+        queue.push(item);
         this.#drop();
         return;
       case "error":
@@ -210,18 +360,51 @@ export class EventSubscription implements Subscription {
     }
   }
 
+  #deliveryOf(item: Item): Delivery {
+    if (item instanceof Note) return item.delivery;
+    return {
+      kind: "event",
+      channel: this.#channel,
+      event: item,
+      position: this.#shared.positionOf(item),
+    };
+  }
+
+  #recoveryState(): NonNullable<Extras["recovery"]> {
+    const extras = this.#ensureExtras();
+    if (extras.recovery === undefined) {
+      let resolve!: (started: ReadonlyMap<string, ChannelRecovery>) => void;
+      const promise = new Promise<ReadonlyMap<string, ChannelRecovery>>((settle) => {
+        resolve = settle;
+      });
+      const started = new Map<string, ChannelRecovery>();
+      extras.recovery = { started, promise, resolve };
+      if (!this.#shared.history) resolve(started);
+    }
+    return extras.recovery;
+  }
+
   /** Ends the subscription because its bus closed: buffered events are still yielded. */
   end(): void {
     this.#finish(undefined);
   }
 
   next(): Promise<IteratorResult<Event, undefined>> {
-    const event = this.#queue?.shift();
-    if (event !== undefined) return Promise.resolve({ done: false, value: event });
+    return this.#take(false) as Promise<IteratorResult<Event, undefined>>;
+  }
+
+  /** The next event (skipping notes), or with `wantsDeliveries` the next item as a {@link Delivery}. */
+  #take(wantsDeliveries: boolean): Promise<IteratorResult<Event | Delivery, undefined>> {
+    const queue = this.#queue;
+    for (let item = queue?.shift(); item !== undefined; item = queue?.shift()) {
+      if (wantsDeliveries) return Promise.resolve({ done: false, value: this.#deliveryOf(item) });
+      const event = eventOf(item);
+      if (event !== undefined) return Promise.resolve({ done: false, value: event });
+    }
     if (this.#extras?.end !== undefined) return this.#settled();
     this.#waiters ??= [];
     const waiters = this.#waiters;
-    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject, wantsDeliveries }));
   }
 
   unsubscribe(): void {
@@ -254,7 +437,13 @@ export class EventSubscription implements Subscription {
   }
 
   #ensureExtras(): Extras {
-    this.#extras ??= { dropped: 0, end: undefined, closed: undefined, abort: undefined };
+    this.#extras ??= {
+      dropped: 0,
+      end: undefined,
+      closed: undefined,
+      abort: undefined,
+      recovery: undefined,
+    };
     return this.#extras;
   }
 
@@ -264,7 +453,7 @@ export class EventSubscription implements Subscription {
   }
 
   /** The result once ended and drained: the ending error, once, then `done` for ever. */
-  #settled(): Promise<IteratorResult<Event, undefined>> {
+  #settled(): Promise<IteratorResult<never, undefined>> {
     const end = this.#extras?.end;
     if (end?.error === undefined || end.thrown) return Promise.resolve(DONE);
     end.thrown = true;
@@ -291,6 +480,8 @@ export class EventSubscription implements Subscription {
       for (const waiter of waiters) this.#settled().then(waiter.resolve, waiter.reject);
     }
     extras.closed?.resolve(error);
+    // A subscription that ends before every channel started reports those that did.
+    extras.recovery?.resolve(extras.recovery.started);
     return true;
   }
 }

@@ -71,4 +71,12 @@ export interface TransportSink {
  */
 export type TransportConnectionEvent =
   | { readonly state: "disconnected"; readonly error?: Error }
-  | { readonly state: "reconnected"; readonly downtimeMs: number };
+  | {
+      readonly state: "reconnected";
+      readonly downtimeMs: number;
+      /**
+       * The channels whose subscription was down, when only some were (a
+       * cluster node failed over); every live channel when absent.
+       */
+      readonly channels?: readonly string[];
+    };

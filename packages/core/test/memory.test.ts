@@ -1,6 +1,7 @@
 import { EventBus, MemoryBroker, MemoryTransport } from "../src/index.js";
 import { type ConformanceFixture, describeTransportConformance } from "./conformance.js";
 import { describeBusHistoryConformance } from "./history-bus.conformance.js";
+import { describeResumeConformance } from "./resume.conformance.js";
 
 async function setup(): Promise<ConformanceFixture> {
   const broker = new MemoryBroker();
@@ -14,3 +15,4 @@ async function setup(): Promise<ConformanceFixture> {
 
 describeTransportConformance("memory", setup);
 describeBusHistoryConformance("memory", setup);
+describeResumeConformance("memory", setup);

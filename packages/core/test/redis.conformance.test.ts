@@ -3,6 +3,7 @@ import { createEventBus } from "../src/index.js";
 import { type ConformanceFixture, describeTransportConformance } from "./conformance.js";
 import { describeBusHistoryConformance } from "./history-bus.conformance.js";
 import { connectRaw, serverSubscriptions } from "./redis-helpers.js";
+import { describeResumeConformance } from "./resume.conformance.js";
 
 async function setup(): Promise<ConformanceFixture> {
   const server = await startRedisServer();
@@ -22,3 +23,4 @@ async function setup(): Promise<ConformanceFixture> {
 
 describeTransportConformance("redis", setup);
 describeBusHistoryConformance("redis", setup);
+describeResumeConformance("redis", setup);

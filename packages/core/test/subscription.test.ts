@@ -31,6 +31,8 @@ function subscription({ bufferSize = 3, overflow = "error", ready, signal }: Set
         return ready ?? Promise.resolve();
       },
       detach: (s) => detached.push(s),
+      positionOf: () => undefined,
+      history: false,
     },
     signal,
   );
@@ -47,9 +49,9 @@ describe("subscription - delivery", () => {
     const { sub, counters } = subscription();
     const [first, second] = events(2);
     const waiting = sub.next();
-    sub.deliver(first as never);
+    sub.deliver(first as never, "events:project:x");
     expect(await waiting).toEqual({ done: false, value: first });
-    sub.deliver(second as never);
+    sub.deliver(second as never, "events:project:x");
     expect(sub.pending).toBe(1);
     expect(await sub.next()).toEqual({ done: false, value: second });
     expect(counters.delivered).toBe(2);
@@ -59,7 +61,7 @@ describe("subscription - delivery", () => {
     const { sub } = subscription();
     const sent = events(3);
     const waiting = [sub.next(), sub.next(), sub.next()];
-    for (const event of sent) sub.deliver(event);
+    for (const event of sent) sub.deliver(event, "events:project:x");
     expect((await Promise.all(waiting)).map((result) => result.value)).toEqual(sent);
   });
 });
@@ -68,7 +70,7 @@ describe("subscription - overflow", () => {
   it("error: yields the buffered events, then throws SlowConsumerError once, then is done", async () => {
     const { sub, counters, detached } = subscription({ bufferSize: 2, overflow: "error" });
     const sent = events(3);
-    for (const event of sent) sub.deliver(event);
+    for (const event of sent) sub.deliver(event, "events:project:x");
     expect(detached).toEqual([sub]);
     expect(counters.slowConsumers).toBe(1);
     expect((await sub.next()).value).toBe(sent[0]);
@@ -86,7 +88,7 @@ describe("subscription - overflow", () => {
       ["drop-newest", [0, 1]],
     ] as const) {
       const { sub, counters } = subscription({ bufferSize: 2, overflow });
-      for (const event of events(4)) sub.deliver(event);
+      for (const event of events(4)) sub.deliver(event, "events:project:x");
       expect(sub.dropped).toBe(2);
       expect(counters.dropped).toBe(2);
       expect([
@@ -100,7 +102,7 @@ describe("subscription - overflow", () => {
 describe("subscription - ending", () => {
   it("unsubscribe() discards the buffer, detaches once and ends waiting and later next()", async () => {
     const { sub, detached } = subscription();
-    sub.deliver(events(1)[0] as never);
+    sub.deliver(events(1)[0] as never, "events:project:x");
     sub.unsubscribe();
     sub.unsubscribe();
     expect(detached).toHaveLength(1);
@@ -112,9 +114,9 @@ describe("subscription - ending", () => {
   it("end() (the bus closing) keeps the buffer for the consumer", async () => {
     const { sub } = subscription();
     const [event] = events(1);
-    sub.deliver(event as never);
+    sub.deliver(event as never, "events:project:x");
     sub.end();
-    sub.deliver(events(1)[0] as never);
+    sub.deliver(events(1)[0] as never, "events:project:x");
     expect(await sub.next()).toEqual({ done: false, value: event });
     expect(await sub.next()).toEqual({ done: true, value: undefined });
   });
@@ -163,7 +165,7 @@ describe("subscription - ending", () => {
 
   it("for await leaves through return(), which unsubscribes", async () => {
     const { sub, detached } = subscription();
-    for (const event of events(2)) sub.deliver(event);
+    for (const event of events(2)) sub.deliver(event, "events:project:x");
     for await (const _ of sub) break;
     expect(detached).toEqual([sub]);
     expect(await sub.next()).toEqual({ done: true, value: undefined });
