@@ -111,8 +111,30 @@ export function typesQueryOf(query: unknown): Record<string, unknown> {
   return fields;
 }
 
-/** The query of a one-channel stream: `?types=`. */
-export const StreamQuerySchema = z.object({ types: TypesSchema.optional() });
+/** An example position, as the stream and history routes and core's docs show one. */
+const POSITION_EXAMPLE = "3fa9c2d10b7e.17.9c1f02ab";
+
+/**
+ * The query of a one-channel stream: `?types=` and `?last_event_id=`, the
+ * position a first connection resumes from (checked by the route: one that is
+ * not a position makes the stream start with `event: reload`).
+ */
+export const StreamQuerySchema = z.object({
+  types: TypesSchema.optional(),
+  last_event_id: z.string().optional().meta({
+    description:
+      "resume after this position (an `id:` of this stream): the missed events first, then live. A reconnecting EventSource sends the `Last-Event-ID` header instead, which wins",
+    example: POSITION_EXAMPLE,
+  }),
+});
+
+/** The headers of a one-channel stream: `Last-Event-ID`, as a reconnecting EventSource sends it. */
+export const StreamHeadersSchema = z.object({
+  "last-event-id": z.string().optional().meta({
+    description: "resume after this position: the last `id:` the client received",
+    example: POSITION_EXAMPLE,
+  }),
+});
 
 /** The channel a message of a multi-channel stream came from: `project:<uuid>` or `agent:<uuid>`. */
 export function channelLabel(address: ChannelAddress): string {
@@ -155,9 +177,6 @@ export function channelsQuerySchema(maxChannels: number) {
       return { channels: [...channels.values()], types: query.types };
     });
 }
-
-/** An example position, as the history routes and core's docs show one. */
-const POSITION_EXAMPLE = "3fa9c2d10b7e.17.9c1f02ab";
 
 /**
  * The query of the history routes: `?since=<position>&limit=<n>`, `limit`

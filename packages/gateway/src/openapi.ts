@@ -25,6 +25,7 @@ import {
   historyQuerySchema,
   ProjectParamsSchema,
   PublishBodySchema,
+  StreamHeadersSchema,
   StreamQuerySchema,
 } from "./http-schemas.js";
 import type { LimitSettings } from "./limits.js";
@@ -67,14 +68,36 @@ function errors(...statuses: number[]): ZodOpenApiResponsesObject {
 
 const SSE_DESCRIPTION = [
   "Server-Sent Events, sent once the subscription is confirmed: `retry:` first, then one message",
-  "per event (`event:` the type, `id:` the event id, `data:` %DATA% on one line), `: heartbeat`",
+  "per event (`event:` the type, `id:` %ID%, `data:` %DATA% on one line), `: heartbeat`",
   "comments, and, when the gateway ends the stream for a reason, a last `event: error` message",
   'whose data is `{"code","message"}` (`GATEWAY_TOKEN_EXPIRED`, `EVENTBUS_SLOW_CONSUMER`).',
+  "With history on, events that are missing and cannot be recovered are an `event: reload` message",
+  '(`data: {"reason","after","position","message"%CHANNEL%}`): reload from your source of truth.',
 ].join(" ");
 
-function sseResponse(data: string): oas31.ResponseObject {
+/** What a one-channel stream adds: positions as ids, resume, and the start message. */
+const RESUME_DESCRIPTION = [
+  "With history on, the stream resumes after `Last-Event-ID` (or `?last_event_id=`): the missed",
+  "events, then live ones, none twice; then an `event: start` message whose `id:` is the channel's",
+  'position (`data: {"position","since","replayed"}`), so a client that receives no event still',
+  "has a resume point. A resume that cannot be complete (history trimmed or lost, a resume point",
+  "that is not a position) sends `event: reload` first. See docs/gateway.md.",
+].join(" ");
+
+function sseResponse(kind: "one" | "multi"): oas31.ResponseObject {
+  const description = SSE_DESCRIPTION.replace(
+    "%ID%",
+    kind === "one" ? "the event's position (history on; none without)" : "the event id",
+  )
+    .replace(
+      "%DATA%",
+      kind === "one"
+        ? "the event in the wire format (`Event`)"
+        : "a `ChannelMessage`: the channel and the event",
+    )
+    .replace("%CHANNEL%", kind === "one" ? "" : ',"channel"');
   return {
-    description: SSE_DESCRIPTION.replace("%DATA%", data),
+    description: kind === "one" ? `${description} ${RESUME_DESCRIPTION}` : description,
     content: { "text/event-stream": { schema: { type: "string" } } },
   };
 }
@@ -111,10 +134,11 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
     requestParams: {
       path: kind === "project" ? ProjectParamsSchema : AgentParamsSchema,
       query: StreamQuerySchema,
+      header: StreamHeadersSchema,
     },
     ...streamSecurity,
     responses: {
-      "200": sseResponse("the event in the wire format (`Event`)"),
+      "200": sseResponse("one"),
       ...errors(400, ...refusals, ...streamLimit, 503),
     },
   });
@@ -185,7 +209,7 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
           requestParams: { query: channelsQuerySchema(settings.limits.channelsPerStream) },
           ...streamSecurity,
           responses: {
-            "200": sseResponse("a `ChannelMessage`: the channel and the event"),
+            "200": sseResponse("multi"),
             ...errors(400, ...refusals, ...streamLimit, 503),
           },
         },

@@ -48,6 +48,11 @@ export class BusRemote implements Remote {
   ): Promise<void> {
     const stopReporting = [
       this.#bus.on("malformed", (error) => handlers.onNotice(`skipped a ${error.message}`)),
+      this.#bus.on("gap", (gap) =>
+        handlers.onNotice(
+          `events ${gap.after === undefined ? "" : `after ${gap.after} `}are missing and cannot be recovered (${gap.reason})`,
+        ),
+      ),
       this.#bus.on("connection", (event) =>
         handlers.onNotice(
           event.state === "disconnected"

@@ -6,7 +6,6 @@ import {
   type Event,
   type EventType,
   type PositionedEvent,
-  parsePosition,
   parseWireEvent,
 } from "@eventbus/core";
 import { EventSource } from "eventsource";
@@ -14,6 +13,8 @@ import { BUS_STATUS_EVENTS } from "../bus-status.js";
 import { GatewayErrorCode } from "../errors.js";
 import type { ErrorBody } from "../http-errors.js";
 import { HistoryPageSchema } from "../http-schemas.js";
+import { RECOVERY_EVENTS } from "../recovery-frames.js";
+import { asPosition } from "../resume-point.js";
 import { EVENTS_ROUTE, HISTORY_ROUTE, pathOf } from "../routes/target.js";
 import type { SseEndReason } from "../sse.js";
 import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
@@ -109,9 +110,13 @@ export class GatewayRemote implements Remote {
         });
         for (const type of EVENT_TYPES) {
           current.addEventListener(type, (message) =>
-            handlers.onEvent(decodeEvent(message.data), positionIn(message.lastEventId)),
+            handlers.onEvent(decodeEvent(message.data), asPosition(message.lastEventId)),
           );
         }
+        current.addEventListener(RECOVERY_EVENTS.reload, (message) => {
+          const { message: text } = JSON.parse(message.data) as { message: string };
+          handlers.onNotice(`the gateway says: ${text}`);
+        });
         current.addEventListener(BUS_STATUS_EVENTS.disconnected, (message) => {
           const { at } = JSON.parse(message.data) as { at: string };
           handlers.onNotice(
@@ -174,19 +179,6 @@ export class GatewayRemote implements Remote {
   #url(route: typeof EVENTS_ROUTE | typeof HISTORY_ROUTE, channel: ChannelRef): URL {
     // Relative to the base, so a gateway served under a path prefix works.
     return new URL(pathOf(route, channel).slice(1), withSlash(this.#base));
-  }
-}
-
-/**
- * The position an SSE `id:` carries, if it is one: a gateway that sends
- * positions as ids; one that sends event ids (UUIDs, never positions) gives none.
- */
-function positionIn(id: string): string | undefined {
-  try {
-    parsePosition(id);
-    return id;
-  } catch {
-    return undefined;
   }
 }
 
