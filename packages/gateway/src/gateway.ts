@@ -178,7 +178,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     app,
     openApiDocument({ accessControl: authenticator.enabled, limits, historyLimit: maxEntries }),
   );
-  registerConsoleRoutes(app, authenticator.enabled);
+  registerConsoleRoutes(app, {
+    accessControl: authenticator.enabled,
+    historyLimit: maxEntries,
+  });
 
   const stopReporting = [
     bus.on("malformed", (error) => app.log.warn({ err: error }, "malformed message skipped")),

@@ -111,6 +111,38 @@ export class GatewayMetrics {
       "Times the bus reconnected and re-subscribed every channel",
       (s) => s.reconnects,
     );
+    new Counter({
+      name: "eventbus_resumes_total",
+      help: "Streams (bus subscriptions) resumed from a position, by outcome: complete, or incomplete (told to reload)",
+      labelNames: ["outcome"],
+      registers,
+      collect() {
+        const stats = bus.stats();
+        this.reset();
+        this.inc({ outcome: "complete" }, stats.resumes);
+        this.inc({ outcome: "incomplete" }, stats.resumesIncomplete);
+      },
+    });
+    fromBus(
+      "eventbus_events_replayed_total",
+      "Events replayed from history to resuming streams",
+      (s) => s.replayed,
+    );
+    fromBus(
+      "eventbus_backfills_total",
+      "Live catch-ups from history (after a reconnect or a skipped offset)",
+      (s) => s.backfills,
+    );
+    fromBus(
+      "eventbus_events_backfilled_total",
+      "Events those catch-ups delivered",
+      (s) => s.backfilled,
+    );
+    fromBus(
+      "eventbus_gaps_total",
+      "Live gaps history could not fill (each told to its streams as event: reload); incomplete resumes count in eventbus_resumes_total",
+      (s) => s.gaps,
+    );
     new Gauge({
       name: "eventbus_http_connections",
       help: "HTTP sockets the gateway holds open (streams, keep-alive and idle sockets)",

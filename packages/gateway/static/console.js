@@ -5,14 +5,14 @@
 
 const MAX_ROWS = 500;
 const MAX_WAITING = 1000;
-// How many of a project's retained events to show when following it.
-const RECENT_EVENTS = 50;
 // How long to wait before asking again when the gateway is not connected to its bus (503).
 const NOT_READY_RETRY_MS = 2000;
 
 const root = document.documentElement;
 const accessControl = root.dataset.accessControl === "on";
 const eventTypes = (root.dataset.eventTypes ?? "").split(",").filter(Boolean);
+// How many of a project's retained events to show when following it (at most the gateway's bound).
+const RECENT_EVENTS = Math.min(50, Number(root.dataset.historyLimit) || 50);
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -48,6 +48,8 @@ let retryTimer;
 let early;
 // Why the recent events could not be shown, for the status line.
 let recentNote;
+// Why the gateway said events were missing (a `reload` message), for the status line.
+let reloadNote;
 
 function setStatus(state, text) {
   ui.status.dataset.state = state;
@@ -122,7 +124,11 @@ function showStreamStatus() {
     lastGapMs === undefined
       ? ""
       : ` (the bus was down ${(lastGapMs / 1000).toFixed(1)} s; events published then may have been lost)`;
-  const note = recentNote === undefined ? "" : ` (recent events not shown: ${recentNote})`;
+  const note =
+    (recentNote === undefined ? "" : ` (recent events not shown: ${recentNote})`) +
+    (reloadNote === undefined
+      ? ""
+      : ` (some events could not be recovered: ${reloadNote}; showing the latest)`);
   setStatus(
     paused ? "paused" : "live",
     `${paused ? "Paused" : "Live"}: project ${projectId}${gap}${note}`,
@@ -208,6 +214,7 @@ function follow(project = ui.project.value.trim().toLowerCase()) {
   lastGapMs = undefined;
   early = [];
   recentNote = undefined;
+  reloadNote = undefined;
   const url = streamUrl();
   setStatus("connecting", `Connecting to project ${projectId}…`);
   const stream = new EventSource(url);
@@ -215,6 +222,15 @@ function follow(project = ui.project.value.trim().toLowerCase()) {
   stream.addEventListener("open", showStreamStatus);
   stream.addEventListener("open", () => showRecent(stream), { once: true });
   for (const type of eventTypes) stream.addEventListener(type, receive);
+  // After a network drop the browser resumes the stream itself (Last-Event-ID: the ids are
+  // positions). What the gateway cannot recover it says with `reload`: show the latest again.
+  stream.addEventListener("reload", (message) => {
+    reloadNote = JSON.parse(message.data).reason;
+    showStreamStatus();
+    if (early !== undefined) return;
+    early = [];
+    showRecent(stream);
+  });
   // The gateway tells open streams when its bus goes down and when it is back.
   stream.addEventListener("disconnected", (message) => {
     busDownSince = JSON.parse(message.data).at;

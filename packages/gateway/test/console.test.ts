@@ -3,7 +3,7 @@ import { startRedisServer } from "@eventbus/test-redis";
 import type { Page } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { useBrowser } from "./browser.js";
-import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
+import { CuttableProxy, postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
 const browser = useBrowser();
 
@@ -113,6 +113,51 @@ describe("console", () => {
     await page.locator(`tr[data-id="${again.id}"]`).waitFor();
     expect(await rowIds()).toEqual([again.id, live.id, ...published.slice(3).reverse()]);
     expect(await page.textContent("#status")).toBe(`Live: project ${project}`);
+  });
+
+  it("console - after a network drop the stream resumes: every row once, in order", async () => {
+    const { url: gatewayUrl } = await startGateway({ retryMs: 100 });
+    const { proxy, url } = await CuttableProxy.start(gatewayUrl);
+    const project = uuid();
+    const page = await openConsole(url, project);
+    const rowIds = () =>
+      page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.id));
+    const before = [(await publishTo(gatewayUrl, project, { n: 0 })).id];
+    await expect.poll(rowIds).toEqual(before);
+
+    // The page's connections are cut; its EventSource reconnects and waits at the cut.
+    proxy.cut();
+    await proxy.holding();
+    const during: string[] = [];
+    for (let n = 1; n <= 3; n++) during.push((await publishTo(gatewayUrl, project, { n })).id);
+    proxy.restore();
+    const after = (await publishTo(gatewayUrl, project, { n: 4 })).id;
+    await expect.poll(rowIds).toEqual([after, ...[...during].reverse(), ...before]);
+    expect(await page.textContent("#status")).toBe(`Live: project ${project}`);
+  });
+
+  it("console - events the gateway can no longer recover are said, and the latest are shown", async () => {
+    const { url: gatewayUrl } = await startGateway({ retryMs: 100, history: { maxEntries: 2 } });
+    const { proxy, url } = await CuttableProxy.start(gatewayUrl);
+    const project = uuid();
+    const page = await openConsole(url, project);
+    const rowIds = () =>
+      page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.id));
+    const first = (await publishTo(gatewayUrl, project, { n: 0 })).id;
+    await expect.poll(rowIds).toEqual([first]);
+
+    proxy.cut();
+    await proxy.holding();
+    const during: string[] = [];
+    for (let n = 1; n <= 4; n++) during.push((await publishTo(gatewayUrl, project, { n })).id);
+    proxy.restore();
+    // Two of the four were trimmed: the page says so and shows the two history kept.
+    await expect
+      .poll(() => page.textContent("#status"))
+      .toBe(
+        `Live: project ${project} (some events could not be recovered: trimmed; showing the latest)`,
+      );
+    await expect.poll(rowIds).toEqual([during[3], during[2], first]);
   });
 
   it("console - with access control, follows with a pasted token and shows refusals", async () => {

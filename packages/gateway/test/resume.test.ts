@@ -163,6 +163,27 @@ describe.each(backends)("resume on %s", (_name, options) => {
   });
 });
 
+describe("resume - metrics", () => {
+  it("resume - /metrics counts resumes by outcome and replayed events", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    await publishMany(url, project, 3);
+    const [first] = await positions(url, project);
+    for (const resume of [first ?? "", "0000aaaa.1"]) {
+      const follower = new Follower(streamOf(url, project), { "last-event-id": resume });
+      await follower.started();
+      follower.source.close();
+    }
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('eventbus_resumes_total{outcome="complete"} 1');
+    expect(metrics).toContain('eventbus_resumes_total{outcome="incomplete"} 1');
+    expect(metrics).toContain("eventbus_events_replayed_total 2");
+    // No live gap here: an incomplete resume counts as a resume, not as a gap.
+    expect(metrics).toMatch(/^eventbus_gaps_total 0$/m);
+    expect(metrics).toMatch(/^eventbus_backfills_total 0$/m);
+  });
+});
+
 describe("resume - without history", () => {
   it("resume - a gateway without history sends no ids, no start, and ignores Last-Event-ID", async () => {
     const { url } = await startGateway({ history: false });
