@@ -43,6 +43,9 @@ let missed = 0;
 // While the gateway's bus is down: when it went down (an ISO time). After it came back: the gap's length.
 let busDownSince;
 let lastGapMs;
+// Whether the gateway keeps history (its streams say `start`): then missed events are recovered
+// after an outage, and a `reload` message says where they could not be.
+let resumable;
 let retryTimer;
 // Live events that arrived while the recent ones were loading: shown after them. Undefined once loaded.
 let early;
@@ -120,10 +123,13 @@ function showStreamStatus() {
     );
     return;
   }
+  const down = lastGapMs === undefined ? "" : `the bus was down ${(lastGapMs / 1000).toFixed(1)} s`;
   const gap =
     lastGapMs === undefined
       ? ""
-      : ` (the bus was down ${(lastGapMs / 1000).toFixed(1)} s; events published then may have been lost)`;
+      : resumable
+        ? ` (${down})`
+        : ` (${down}; events published then may have been lost)`;
   const note =
     (recentNote === undefined ? "" : ` (recent events not shown: ${recentNote})`) +
     (reloadNote === undefined
@@ -212,6 +218,7 @@ function follow(project = ui.project.value.trim().toLowerCase()) {
   projectId = project;
   busDownSince = undefined;
   lastGapMs = undefined;
+  resumable = false;
   early = [];
   recentNote = undefined;
   reloadNote = undefined;
@@ -224,6 +231,9 @@ function follow(project = ui.project.value.trim().toLowerCase()) {
   for (const type of eventTypes) stream.addEventListener(type, receive);
   // After a network drop the browser resumes the stream itself (Last-Event-ID: the ids are
   // positions). What the gateway cannot recover it says with `reload`: show the latest again.
+  stream.addEventListener("start", () => {
+    resumable = true;
+  });
   stream.addEventListener("reload", (message) => {
     reloadNote = JSON.parse(message.data).reason;
     showStreamStatus();
