@@ -272,6 +272,64 @@ describe("cli - tail --last", () => {
     expect(refused.stderr).toContain("query.limit: must be an integer from 1 to 10");
   });
 
+  it.each([
+    ["a gateway", false],
+    ["Redis", true],
+  ])(
+    "cli - tail --since a position prints every event after it, then live ones, through %s",
+    async (_name, direct) => {
+      const redis = await startRedisServer();
+      onTestFinished(() => redis.stop());
+      const { url } = await startGateway({ url: redis.url });
+      const project = uuid();
+      const ids = await publishMany(url, project, 4);
+      const history = await (await fetch(`${url}/v1/projects/${project}/history`)).json();
+      const since = history.events[1].position as string;
+      const tail = new CliProcess([
+        "tail",
+        "--project",
+        project,
+        "--since",
+        since,
+        "--json",
+        "--count",
+        "3",
+        "--url",
+        direct ? redis.url : url,
+      ]);
+      await tail.printed(new RegExp(ids[3] ?? ""));
+      const [live] = await publishMany(url, project, 1);
+      expect(await tail.exited).toBe(0);
+      const lines = tailedLines(tail.stdout);
+      expect(lines.map((line) => line.id)).toEqual([ids[2], ids[3], live]);
+      expect(lines.map((line) => parsePosition(line.position ?? "").offset)).toEqual([3, 4, 5]);
+    },
+  );
+
+  it("cli - tail --since a position history no longer holds says so on stderr, then follows", async () => {
+    const { url } = await startGateway({ history: { maxEntries: 2 } });
+    const project = uuid();
+    await publishMany(url, project, 1);
+    const history = await (await fetch(`${url}/v1/projects/${project}/history`)).json();
+    const since = history.events[0].position as string;
+    await publishMany(url, project, 3);
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--since",
+      since,
+      "--count",
+      "1",
+      "--url",
+      url,
+    ]);
+    await tail.said(/cannot be recovered \(trimmed\)/);
+    await publishMany(url, project, 1);
+    expect(await tail.exited).toBe(0);
+    expect(tail.stdout.trim().split("\n")).toHaveLength(1);
+  });
+
   it("cli - tail --last orders the recent events before live ones that arrived meanwhile, each once", () => {
     const event = (n: number): Event =>
       createEvent({
@@ -336,6 +394,8 @@ describe("cli - help and bad input", () => {
       [["tail"], /give --project <uuid> or --agent <uuid>/],
       [["tail", "--project", project, "--agent", uuid()], /cannot be used with/],
       [["tail", "--project", project, "--last", "0"], /--last.*positive integer/],
+      [["tail", "--project", project, "--since", "17"], /--since.*must be a position/],
+      [["tail", "--project", project, "--since", "a.1", "--last", "2"], /cannot be used with/],
       [["token", "--project", project], /EVENTBUS_JWT_SECRET/],
       [["token", "--project", project, "--ttl", "soon"], /--ttl/, { EVENTBUS_JWT_SECRET: SECRET }],
       [["serve", "--port", "http"], /--port \(EVENTBUS_PORT\)/],

@@ -4,11 +4,10 @@ import {
   createEventBus,
   type Event,
   type EventBus,
-  type EventType,
   type HistoryOptions,
   type PositionedEvent,
 } from "@eventbus/core";
-import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
+import type { ChannelRef, Draft, FollowHandlers, FollowOptions, Remote } from "./remote.js";
 
 /**
  * A bus of the CLI's own. Following reports what the bus reports: its
@@ -42,17 +41,12 @@ export class BusRemote implements Remote {
 
   async follow(
     channel: ChannelRef,
-    types: ReadonlySet<EventType> | undefined,
+    options: FollowOptions,
     handlers: FollowHandlers,
     signal: AbortSignal,
   ): Promise<void> {
     const stopReporting = [
       this.#bus.on("malformed", (error) => handlers.onNotice(`skipped a ${error.message}`)),
-      this.#bus.on("gap", (gap) =>
-        handlers.onNotice(
-          `events ${gap.after === undefined ? "" : `after ${gap.after} `}are missing and cannot be recovered (${gap.reason})`,
-        ),
-      ),
       this.#bus.on("connection", (event) =>
         handlers.onNotice(
           event.state === "disconnected"
@@ -62,12 +56,21 @@ export class BusRemote implements Remote {
       ),
     ];
     try {
-      const sub = this.#bus.subscribe([this.#channel(channel)], { signal });
+      const { types, since } = options;
+      const sub = this.#bus.subscribe([this.#channel(channel)], {
+        signal,
+        ...(since === undefined ? {} : { since }),
+      });
       await sub.ready;
       handlers.onOpen();
-      for await (const event of sub) {
-        if (types === undefined || types.has(event.type)) {
-          handlers.onEvent(event, this.#bus.positionOf(event));
+      for await (const item of sub.deliveries()) {
+        if (item.kind === "gap") {
+          const after = item.after === undefined ? "" : `after ${item.after} `;
+          handlers.onNotice(
+            `events ${after}are missing and cannot be recovered (${item.reason}); going on from ${item.resumeFrom ?? "now"}`,
+          );
+        } else if (item.kind === "event" && (types === undefined || types.has(item.event.type))) {
+          handlers.onEvent(item.event, item.position);
         }
       }
     } finally {

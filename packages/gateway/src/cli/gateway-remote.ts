@@ -4,7 +4,6 @@ import {
   ErrorCode,
   EVENT_TYPES,
   type Event,
-  type EventType,
   type PositionedEvent,
   parseWireEvent,
 } from "@eventbus/core";
@@ -14,10 +13,10 @@ import { GatewayErrorCode } from "../errors.js";
 import type { ErrorBody } from "../http-errors.js";
 import { HistoryPageSchema } from "../http-schemas.js";
 import { RECOVERY_EVENTS } from "../recovery-frames.js";
-import { asPosition } from "../resume-point.js";
+import { asPosition, RESUME_QUERY_PARAM } from "../resume-point.js";
 import { EVENTS_ROUTE, HISTORY_ROUTE, pathOf } from "../routes/target.js";
 import type { SseEndReason } from "../sse.js";
-import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
+import type { ChannelRef, Draft, FollowHandlers, FollowOptions, Remote } from "./remote.js";
 import { networkReason, RefusedError, UnreachableError } from "./remote-errors.js";
 
 /** How long to wait before asking again while the gateway is not connected to its bus (503). */
@@ -72,12 +71,15 @@ export class GatewayRemote implements Remote {
 
   follow(
     channel: ChannelRef,
-    types: ReadonlySet<EventType> | undefined,
+    options: FollowOptions,
     handlers: FollowHandlers,
     signal: AbortSignal,
   ): Promise<void> {
     const url = this.#url(EVENTS_ROUTE, channel);
+    const { types, since } = options;
     if (types !== undefined) url.searchParams.set("types", [...types].join(","));
+    // A first connection names its resume point; the SSE client sends Last-Event-ID after that.
+    if (since !== undefined) url.searchParams.set(RESUME_QUERY_PARAM, since);
     return new Promise((resolve, reject) => {
       let source: EventSource | undefined;
       let retry: NodeJS.Timeout | undefined;

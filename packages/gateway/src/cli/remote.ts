@@ -21,6 +21,13 @@ export interface Draft {
   readonly payload: JsonObject;
 }
 
+/** What `follow` follows: the types to keep (all when undefined), and where to resume from. */
+export interface FollowOptions {
+  readonly types?: ReadonlySet<EventType> | undefined;
+  /** Resume after this position: the retained events after it first, then live ones. */
+  readonly since?: string | undefined;
+}
+
 /** What `follow` reports as it goes. */
 export interface FollowHandlers {
   /** The subscription is confirmed: every event published from now on arrives. */
@@ -42,13 +49,14 @@ export interface Remote {
    */
   recent(channel: ChannelRef, count: number): Promise<readonly PositionedEvent[] | undefined>;
   /**
-   * Follows a channel until `signal` aborts (resolves) or the remote refuses
+   * Follows a channel (after `options.since`, when given; a resume that
+   * cannot be complete is a notice) until `signal` aborts (resolves) or the remote refuses
    * or ends it for good (rejects with `RefusedError`, or `UnreachableError`
    * when a gateway does not answer the first connection).
    */
   follow(
     channel: ChannelRef,
-    types: ReadonlySet<EventType> | undefined,
+    options: FollowOptions,
     handlers: FollowHandlers,
     signal: AbortSignal,
   ): Promise<void>;

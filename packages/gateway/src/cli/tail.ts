@@ -1,7 +1,12 @@
-/** `eventbus tail`: prints the events of a project or an agent as they arrive, the recent ones first with `--last`. */
+/**
+ * `eventbus tail`: prints the events of a project or an agent as they arrive;
+ * first the last n retained ones with `--last`, or every one after a position
+ * with `--since` (a resume: none missed, none twice, or a notice saying what
+ * cannot be recovered).
+ */
 import { type EventType, HISTORY_DEFAULTS } from "@eventbus/core";
 import { type Command, Option } from "commander";
-import { eventTypeList, positiveInteger, uuid } from "./args.js";
+import { eventTypeList, position, positiveInteger, uuid } from "./args.js";
 import { formatJson, formatLine } from "./format.js";
 import { type PrintEvent, RecentFirst } from "./recent-first.js";
 import { type ChannelRef, connect } from "./remote.js";
@@ -14,6 +19,7 @@ interface TailOptions extends ConnectionOptions {
   readonly json?: boolean;
   readonly count?: number;
   readonly last?: number;
+  readonly since?: string;
 }
 
 /** Adds the `tail` command to `program`. */
@@ -34,7 +40,15 @@ export function tailCommand(program: Command): void {
       new Option(
         "--last <n>",
         "first print the last n retained events (of every type, before --types), then follow",
-      ).argParser(positiveInteger),
+      )
+        .argParser(positiveInteger)
+        .conflicts("since"),
+    )
+    .addOption(
+      new Option(
+        "--since <position>",
+        "first print every retained event after this position (a --json position), then follow",
+      ).argParser(position),
     )
     .option(
       "--json",
@@ -68,7 +82,7 @@ export function tailCommand(program: Command): void {
     try {
       await remote.follow(
         channel,
-        types,
+        { types, since: options.since },
         {
           onOpen: () => {
             process.stderr.write(
