@@ -7,9 +7,17 @@
  */
 import { parsePosition } from "@eventbus/core";
 import { type RedisServer, startRedisServer } from "@eventbus/test-redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { GatewayOptions } from "../src/index.js";
-import { CuttableProxy, Follower, postJson, RawStream, startGateway, uuid } from "./support.js";
+import {
+  CuttableProxy,
+  Follower,
+  postJson,
+  RawStream,
+  startGateway,
+  uuid,
+  waitFor,
+} from "./support.js";
 
 /** The bound of every gateway here, small enough to trim in a test. */
 const MAX_ENTRIES = 5;
@@ -160,6 +168,28 @@ describe.each(backends)("resume on %s", (_name, options) => {
     });
     await follower.started();
     expect(follower.sequence).toEqual([ids[1], ids[3], "start"]);
+  });
+});
+
+describe("resume - Redis restarted without persistence", () => {
+  it("resume - an open stream says reload (foreign-epoch) where the history was lost, then gets the new events", async () => {
+    const own = await startRedisServer();
+    onTestFinished(() => own.stop());
+    const { url } = await startGateway({ url: own.url });
+    const project = uuid();
+    const before = await publishMany(url, project, 1);
+    const follower = new Follower(streamOf(url, project));
+    await follower.started();
+
+    await own.kill();
+    await waitFor("the outage", async () => (await fetch(`${url}/readyz`)).status === 503);
+    await own.restart();
+    await waitFor("the bus back", async () => (await fetch(`${url}/readyz`)).status === 200);
+    const after = await publishMany(url, project, 2, 1);
+    await follower.received(2);
+    expect(follower.sequence).toEqual(["start", "reload", ...after]);
+    expect(follower.reloads[0]).toMatchObject({ reason: "foreign-epoch" });
+    expect(follower.events.map((event) => event.id)).not.toContain(before[0]);
   });
 });
 
