@@ -32,7 +32,7 @@ export function formatBusStatus(event: ConnectionEvent): string {
       : {
           at,
           downtime_ms: event.downtimeMs,
-          message: `the gateway's connection to the bus is back after ${event.downtimeMs} ms; events published meanwhile may have been lost`,
+          message: `the gateway's connection to the bus is back after ${event.downtimeMs} ms; with history, events published meanwhile follow (an event: reload marks any it cannot recover); without, they may have been lost`,
         };
   return formatMessage({ event: BUS_STATUS_EVENTS[event.state], data: JSON.stringify(data) });
 }

@@ -2,7 +2,12 @@
  * The gateway: a Fastify server over an EventBus, with the publish, stream,
  * health and console routes, access control and metrics.
  */
-import { createEventBus, type EventBus } from "@eventbus/core";
+import {
+  createEventBus,
+  type EventBus,
+  HISTORY_DEFAULTS,
+  type HistoryOptions,
+} from "@eventbus/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import { Authenticator, type AuthOptions } from "./auth.js";
 import { formatBusStatus } from "./bus-status.js";
@@ -19,6 +24,7 @@ import { openApiDocument } from "./openapi.js";
 import { loggableUrl } from "./request-log.js";
 import { registerConsoleRoutes } from "./routes/console.js";
 import { registerHealthRoutes } from "./routes/health.js";
+import { registerHistoryRoutes } from "./routes/history.js";
 import { registerMultiStreamRoute } from "./routes/multi-stream.js";
 import { registerOpenApiRoute } from "./routes/openapi.js";
 import { registerPublishRoutes } from "./routes/publish.js";
@@ -34,6 +40,14 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
   readonly bus?: EventBus;
   /** The bus URL when no `bus` is given: `memory://` (default), `redis://...` or `redis+cluster://...`. */
   readonly url?: string | undefined;
+  /**
+   * The history of the bus the gateway builds: on by default (core's default
+   * bounds), `false` for none, or the bounds (`maxEntries`, `ttlMs`...). Its
+   * `maxEntries` is also the largest `limit` the history routes take, so with
+   * a `bus` given, pass the bounds that bus was built with (whether that bus
+   * keeps history is its own option).
+   */
+  readonly history?: HistoryOptions | boolean;
   /**
    * Keys that turn access control on (a secret, a public key, an identity
    * provider's JWKS), and the `iss`/`aud`/grant-claim rules; without any key,
@@ -82,6 +96,7 @@ export interface Gateway {
 /**
  * Builds a gateway. Routes: `POST`/`GET /v1/projects/{id}/events`,
  * `POST`/`GET /v1/agents/{id}/events`, `GET /v1/events` (several channels),
+ * `GET /v1/projects/{id}/history`, `GET /v1/agents/{id}/history`,
  * `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and the console at `/`;
  * see docs/gateway.md.
  *
@@ -102,7 +117,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const authenticator = new Authenticator(options.auth);
   const applyCors = corsFor(options.cors);
   const ownsBus = options.bus === undefined;
-  const bus = options.bus ?? createEventBus(options.url);
+  const history = options.history ?? true;
+  const bus = options.bus ?? createEventBus(options.url, { history });
   const app = Fastify({
     bodyLimit: settings.bodyLimit,
     // Errors met before a route runs get the same `{ error: { code, message } }` body as the rest.
@@ -154,9 +170,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const streamDeps = { bus, guard, streams, metrics, settings, quota };
   registerStreamRoutes(app, streamDeps);
   registerMultiStreamRoute(app, streamDeps, limits.channelsPerStream);
+  const maxEntries =
+    (typeof history === "object" ? history.maxEntries : undefined) ?? HISTORY_DEFAULTS.maxEntries;
+  registerHistoryRoutes(app, { bus, guard, metrics, maxEntries });
   registerHealthRoutes(app, bus, metrics);
-  registerOpenApiRoute(app, openApiDocument({ accessControl: authenticator.enabled, limits }));
-  registerConsoleRoutes(app, authenticator.enabled);
+  registerOpenApiRoute(
+    app,
+    openApiDocument({ accessControl: authenticator.enabled, limits, historyLimit: maxEntries }),
+  );
+  registerConsoleRoutes(app, {
+    accessControl: authenticator.enabled,
+    historyLimit: maxEntries,
+  });
 
   const stopReporting = [
     bus.on("malformed", (error) => app.log.warn({ err: error }, "malformed message skipped")),

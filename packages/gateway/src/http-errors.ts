@@ -91,9 +91,10 @@ const FASTIFY_ERRORS: Readonly<Record<string, (message: string) => GatewayError>
 };
 
 /**
- * What clients are told of the bus's connection failures. Their own messages
- * name the Redis server's address and the driver's reason: those go to the
- * log, never to a client.
+ * What clients are told instead of the bus's own message: for its connection
+ * and read failures, whose messages name the Redis server's address and the
+ * driver's reason (those go to the log, never to a client); for history off,
+ * the gateway's terms rather than the library's.
  */
 const PUBLIC_MESSAGE: Partial<Record<ErrorCode, string>> = {
   EVENTBUS_NOT_CONNECTED: "the gateway is not connected to the bus; try again later",
@@ -101,6 +102,9 @@ const PUBLIC_MESSAGE: Partial<Record<ErrorCode, string>> = {
   EVENTBUS_SUBSCRIBE_FAILED: "the bus could not subscribe to the channel; try again later",
   EVENTBUS_PUBLISH_FAILED:
     "the bus connection failed while publishing: the event may or may not have been published",
+  EVENTBUS_HISTORY_READ_FAILED: "the bus could not read the channel's history; try again later",
+  EVENTBUS_HISTORY_DISABLED:
+    "this gateway keeps no history (eventbus serve --no-history); follow the stream instead",
 };
 
 /** The status and body for any error a request ran into; unknown ones become a bare 500. */

@@ -7,6 +7,7 @@ import {
   type ChannelAddress,
   EVENT_TYPES,
   type EventType,
+  type HistoryGap,
   UuidSchema,
   type ValidationIssue,
   WireEventSchema,
@@ -110,8 +111,30 @@ export function typesQueryOf(query: unknown): Record<string, unknown> {
   return fields;
 }
 
-/** The query of a one-channel stream: `?types=`. */
-export const StreamQuerySchema = z.object({ types: TypesSchema.optional() });
+/** An example position, as the stream and history routes and core's docs show one. */
+const POSITION_EXAMPLE = "3fa9c2d10b7e.17.9c1f02ab";
+
+/**
+ * The query of a one-channel stream: `?types=` and `?last_event_id=`, the
+ * position a first connection resumes from (checked by the route: one that is
+ * not a position makes the stream start with `event: reload`).
+ */
+export const StreamQuerySchema = z.object({
+  types: TypesSchema.optional(),
+  last_event_id: z.string().optional().meta({
+    description:
+      "resume after this position (an `id:` of this stream): the missed events first, then live. A reconnecting EventSource sends the `Last-Event-ID` header instead, which wins",
+    example: POSITION_EXAMPLE,
+  }),
+});
+
+/** The headers of a one-channel stream: `Last-Event-ID`, as a reconnecting EventSource sends it. */
+export const StreamHeadersSchema = z.object({
+  "last-event-id": z.string().optional().meta({
+    description: "resume after this position: the last `id:` the client received",
+    example: POSITION_EXAMPLE,
+  }),
+});
 
 /** The channel a message of a multi-channel stream came from: `project:<uuid>` or `agent:<uuid>`. */
 export function channelLabel(address: ChannelAddress): string {
@@ -154,6 +177,83 @@ export function channelsQuerySchema(maxChannels: number) {
       return { channels: [...channels.values()], types: query.types };
     });
 }
+
+/**
+ * The query of the history routes: `?since=<position>&limit=<n>`, `limit`
+ * from 1 to `maxEntries` (the bus's bound). `since` is only checked to be
+ * one string here: the bus parses it, so a malformed one is refused with
+ * core's `EVENTBUS_INVALID_POSITION`, the code a client branches on to drop a
+ * stored position. Built per gateway, since the bound is a setting.
+ */
+export function historyQuerySchema(maxEntries: number) {
+  const limitIssue = `must be an integer from 1 to ${maxEntries}`;
+  return z.object({
+    since: z.string().optional().meta({
+      description:
+        "a position (an event's `position`, or a page's `current`): the events after it. Absent: the latest ones",
+      example: POSITION_EXAMPLE,
+    }),
+    limit: z
+      .string()
+      .regex(/^[1-9][0-9]{0,15}$/, { error: limitIssue })
+      .transform(Number)
+      .pipe(z.number().max(maxEntries, { error: limitIssue }))
+      .optional()
+      .meta({
+        description: `at most this many events (default ${maxEntries})`,
+        // Rendered as what it is on the wire: a decimal integer in the bounds.
+        override: ({ jsonSchema }: ZodOpenApiOverrideContext) => {
+          for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+          Object.assign(jsonSchema, { type: "integer", minimum: 1, maximum: maxEntries });
+        },
+      }),
+  });
+}
+
+/** Why a history page is not complete, as `docs/history.md` explains each. */
+const HISTORY_GAPS = {
+  trimmed: "some asked-for events were dropped by the channel's bound; the rest follow",
+  expired: "the channel's events expired; none are left",
+  "foreign-epoch": "`since` is of another lifetime of the channel's history (or another channel)",
+  future: "`since` is beyond the channel's last event",
+  diverged: "the event at `since` is not the one the position names",
+} as const satisfies Record<HistoryGap, string>;
+
+const HistoryGapSchema = z.enum(Object.keys(HISTORY_GAPS) as [HistoryGap, ...HistoryGap[]]).meta({
+  description: Object.entries(HISTORY_GAPS)
+    .map(([gap, meaning]) => `\`${gap}\`: ${meaning}`)
+    .join("; "),
+});
+
+/**
+ * The answer of the history routes (core's `HistoryPage` on the wire): the
+ * events in order with their positions, the channel's current position, and
+ * whether the page is complete. When it is not, `gap` says why: reload from
+ * your source of truth and go on from `current`.
+ */
+export const HistoryPageSchema = z
+  .object({
+    events: z.array(
+      z.object({
+        position: z
+          .string()
+          .meta({ description: "the event's position", example: POSITION_EXAMPLE }),
+        event: WireEventSchema,
+      }),
+    ),
+    current: z.string().meta({
+      description: "the channel's position now: resume from it",
+      example: "3fa9c2d10b7e.17",
+    }),
+    more: z.boolean().meta({
+      description: "more events are retained after the last one: ask again with its position",
+    }),
+    complete: z.boolean().meta({
+      description: "every event asked for is here; when false, `gap` says why not",
+    }),
+    gap: HistoryGapSchema.optional(),
+  })
+  .meta({ id: "HistoryPage" });
 
 /**
  * What a publish route takes: an event in the wire format, where `id`,

@@ -23,6 +23,12 @@ export class GatewayMetrics {
   readonly eventsSent: Counter;
   /** Events buffered for a stream that was cut off as a slow consumer, so never sent. */
   readonly eventsDropped: Counter;
+  /**
+   * Reads of the history routes, by outcome: `complete`, `incomplete` (the
+   * page has a gap: the client must reload) or `invalid` (a malformed
+   * position, limit or id: 400).
+   */
+  readonly historyReads: Counter<"outcome">;
 
   /**
    * @param bus - the bus whose counters are read at scrape time.
@@ -62,6 +68,12 @@ export class GatewayMetrics {
       help: "Events never sent because their stream was cut off as a slow consumer",
       registers,
     });
+    this.historyReads = new Counter({
+      name: "eventbus_history_reads_total",
+      help: "Reads of GET .../history, by outcome: complete, incomplete (a gap) or invalid (400)",
+      labelNames: ["outcome"],
+      registers,
+    });
     const fromBus = (name: string, help: string, read: (stats: EventBusStats) => number): void => {
       new Counter({
         name,
@@ -98,6 +110,38 @@ export class GatewayMetrics {
       "eventbus_transport_reconnects_total",
       "Times the bus reconnected and re-subscribed every channel",
       (s) => s.reconnects,
+    );
+    new Counter({
+      name: "eventbus_resumes_total",
+      help: "Streams (bus subscriptions) resumed from a position, by outcome: complete, or incomplete (told to reload)",
+      labelNames: ["outcome"],
+      registers,
+      collect() {
+        const stats = bus.stats();
+        this.reset();
+        this.inc({ outcome: "complete" }, stats.resumes);
+        this.inc({ outcome: "incomplete" }, stats.resumesIncomplete);
+      },
+    });
+    fromBus(
+      "eventbus_events_replayed_total",
+      "Events replayed from history to resuming streams",
+      (s) => s.replayed,
+    );
+    fromBus(
+      "eventbus_backfills_total",
+      "Live catch-ups from history (after a reconnect or a skipped offset)",
+      (s) => s.backfills,
+    );
+    fromBus(
+      "eventbus_events_backfilled_total",
+      "Events those catch-ups delivered",
+      (s) => s.backfilled,
+    );
+    fromBus(
+      "eventbus_gaps_total",
+      "Live gaps history could not fill (each told to its streams as event: reload); incomplete resumes count in eventbus_resumes_total",
+      (s) => s.gaps,
     );
     new Gauge({
       name: "eventbus_http_connections",

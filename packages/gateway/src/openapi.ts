@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 description of the gateway's HTTP API, built (zod-openapi)
  * from the zod schemas the routes parse with (http-schemas.ts) and core's
  * wire schema, and from this gateway's settings: whether tokens are needed,
- * the channel bound, the publish rate limit. `GET /openapi.json` serves it; a
+ * the channel bound, the publish rate limit, the history page bound. `GET /openapi.json` serves it; a
  * test checks it against the routes that exist.
  */
 import { readFileSync } from "node:fs";
@@ -21,8 +21,11 @@ import {
   ChannelMessageSchema,
   channelsQuerySchema,
   ErrorBodySchema,
+  HistoryPageSchema,
+  historyQuerySchema,
   ProjectParamsSchema,
   PublishBodySchema,
+  StreamHeadersSchema,
   StreamQuerySchema,
 } from "./http-schemas.js";
 import type { LimitSettings } from "./limits.js";
@@ -31,6 +34,8 @@ import type { LimitSettings } from "./limits.js";
 export interface OpenApiSettings {
   readonly accessControl: boolean;
   readonly limits: LimitSettings;
+  /** The largest `limit` of the history routes (the bus's `maxEntries`). */
+  readonly historyLimit: number;
 }
 
 const PACKAGE = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -63,14 +68,36 @@ function errors(...statuses: number[]): ZodOpenApiResponsesObject {
 
 const SSE_DESCRIPTION = [
   "Server-Sent Events, sent once the subscription is confirmed: `retry:` first, then one message",
-  "per event (`event:` the type, `id:` the event id, `data:` %DATA% on one line), `: heartbeat`",
+  "per event (`event:` the type, `id:` %ID%, `data:` %DATA% on one line), `: heartbeat`",
   "comments, and, when the gateway ends the stream for a reason, a last `event: error` message",
   'whose data is `{"code","message"}` (`GATEWAY_TOKEN_EXPIRED`, `EVENTBUS_SLOW_CONSUMER`).',
+  "With history on, events that are missing and cannot be recovered are an `event: reload` message",
+  '(`data: {"reason","after","position","message"%CHANNEL%}`): reload from your source of truth.',
 ].join(" ");
 
-function sseResponse(data: string): oas31.ResponseObject {
+/** What a one-channel stream adds: positions as ids, resume, and the start message. */
+const RESUME_DESCRIPTION = [
+  "With history on, the stream resumes after `Last-Event-ID` (or `?last_event_id=`): the missed",
+  "events, then live ones, none twice; then an `event: start` message whose `id:` is the channel's",
+  'position (`data: {"position","since","replayed"}`), so a client that receives no event still',
+  "has a resume point. A resume that cannot be complete (history trimmed or lost, a resume point",
+  "that is not a position) sends `event: reload` first. See docs/gateway.md.",
+].join(" ");
+
+function sseResponse(kind: "one" | "multi"): oas31.ResponseObject {
+  const description = SSE_DESCRIPTION.replace(
+    "%ID%",
+    kind === "one" ? "the event's position (history on; none without)" : "the event id",
+  )
+    .replace(
+      "%DATA%",
+      kind === "one"
+        ? "the event in the wire format (`Event`)"
+        : "a `ChannelMessage`: the channel and the event",
+    )
+    .replace("%CHANNEL%", kind === "one" ? "" : ',"channel"');
   return {
-    description: SSE_DESCRIPTION.replace("%DATA%", data),
+    description: kind === "one" ? `${description} ${RESUME_DESCRIPTION}` : description,
     content: { "text/event-stream": { schema: { type: "string" } } },
   };
 }
@@ -107,10 +134,11 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
     requestParams: {
       path: kind === "project" ? ProjectParamsSchema : AgentParamsSchema,
       query: StreamQuerySchema,
+      header: StreamHeadersSchema,
     },
     ...streamSecurity,
     responses: {
-      "200": sseResponse("the event in the wire format (`Event`)"),
+      "200": sseResponse("one"),
       ...errors(400, ...refusals, ...streamLimit, 503),
     },
   });
@@ -133,6 +161,25 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
       ...rateLimit,
     },
   });
+  const history = (kind: "project" | "agent"): ZodOpenApiOperationObject => ({
+    summary: `Read the ${kind}'s retained events, with their positions`,
+    description:
+      "The events after `since` (or the latest ones), in order. A page that cannot hold every event asked for says so: `complete` false and a `gap`; reload from your source of truth and go on from `current`. See docs/history.md.",
+    operationId: `read${kind === "project" ? "Project" : "Agent"}History`,
+    tags: ["history"],
+    requestParams: {
+      path: kind === "project" ? ProjectParamsSchema : AgentParamsSchema,
+      query: historyQuerySchema(settings.historyLimit),
+    },
+    ...streamSecurity,
+    responses: {
+      "200": {
+        description: "the page",
+        content: { "application/json": { schema: HistoryPageSchema } },
+      },
+      ...errors(400, ...refusals, 404, 503),
+    },
+  });
   const text = (summary: string, type: string): ZodOpenApiOperationObject => ({
     summary,
     tags: ["console"],
@@ -152,6 +199,8 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
     paths: {
       "/v1/projects/{projectId}/events": { get: stream("project"), post: publish("project") },
       "/v1/agents/{agentId}/events": { get: stream("agent"), post: publish("agent") },
+      "/v1/projects/{projectId}/history": { get: history("project") },
+      "/v1/agents/{agentId}/history": { get: history("agent") },
       "/v1/events": {
         get: {
           summary: "Follow several projects and agents live on one stream (SSE)",
@@ -160,7 +209,7 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
           requestParams: { query: channelsQuerySchema(settings.limits.channelsPerStream) },
           ...streamSecurity,
           responses: {
-            "200": sseResponse("a `ChannelMessage`: the channel and the event"),
+            "200": sseResponse("multi"),
             ...errors(400, ...refusals, ...streamLimit, 503),
           },
         },

@@ -3,7 +3,14 @@
  * routes authorize and parse, then hand a {@link StreamSpec} to
  * {@link openStream}; a {@link StreamSession} owns everything after that.
  */
-import type { Event, EventBus, EventType, Subscription } from "@eventbus/core";
+import {
+  type Delivery,
+  type EventBus,
+  type EventType,
+  HistoryDisabledError,
+  type SubscribeOptions,
+  type Subscription,
+} from "@eventbus/core";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Access } from "./access.js";
 import type { GatewaySettings } from "./config.js";
@@ -31,10 +38,13 @@ export interface StreamDependencies {
   readonly quota: StreamQuota;
 }
 
-/** One channel a stream follows, and how its events are written as SSE messages. */
+/** One channel a stream follows, where it resumes from, and how its deliveries are written as SSE messages. */
 export interface StreamFeed {
   readonly channel: string;
-  readonly frame: (event: Event) => string | undefined;
+  /** Resume after this position (history on); ignored by a bus without history. */
+  readonly since?: string | undefined;
+  /** The SSE message of an event, the channel's start or a gap; `undefined` writes nothing. */
+  readonly frame: (delivery: Delivery) => string | undefined;
 }
 
 /** What {@link openStream} opens: the channels, the client's access and its `?types=` filter. */
@@ -125,14 +135,12 @@ export class StreamSession {
     reply.raw.once("close", () => this.#left.abort());
     const channels = spec.feeds.map((feed) => feed.channel);
     this.#log = request.log.child(channels.length === 1 ? { channel: channels[0] } : { channels });
-    this.#subs = spec.feeds.map((feed) => ({
-      feed,
-      sub: deps.bus.subscribe([feed.channel], {
-        signal: this.#left.signal,
-        bufferSize: deps.settings.streamBuffer,
-        overflow: "error",
-      }),
-    }));
+    const options: SubscribeOptions = {
+      signal: this.#left.signal,
+      bufferSize: deps.settings.streamBuffer,
+      overflow: "error",
+    };
+    this.#subs = spec.feeds.map((feed) => ({ feed, sub: subscribeFeed(deps.bus, feed, options) }));
     this.subscribed = Promise.all(this.#subs.map(({ sub }) => sub.ready)).then(() => undefined);
   }
 
@@ -196,10 +204,11 @@ export class StreamSession {
   }
 
   /**
-   * Writes each event of `sub` as its feed frames it, waiting for the socket
-   * to drain when its buffer is full (the subscription buffers meanwhile, up
-   * to its bound), skipping events of other types than `?types=` names and
-   * events that cannot be encoded. A subscription that closes ends the stream.
+   * Writes each delivery of `sub` (events, and with history the channel's
+   * start and any gap) as its feed frames it, waiting for the socket to drain
+   * when its buffer is full (the subscription buffers meanwhile, up to its
+   * bound), skipping events of other types than `?types=` names and events
+   * that cannot be encoded. A subscription that closes ends the stream.
    */
   #follow(sub: Subscription, feed: StreamFeed, sse: SseStream): void {
     const { metrics } = this.#deps;
@@ -215,18 +224,34 @@ export class StreamSession {
       this.end({ kind: "failed", reason: endReasonOf(error) });
     });
     const pump = async (): Promise<void> => {
-      for await (const event of sub) {
+      for await (const delivery of sub.deliveries()) {
         if (!sse.isOpen) break;
-        if (types !== undefined && !types.has(event.type)) continue;
-        const frame = feed.frame(event);
+        const isEvent = delivery.kind === "event";
+        if (isEvent && types !== undefined && !types.has(delivery.event.type)) continue;
+        const frame = feed.frame(delivery);
         if (frame === undefined) continue;
         const written = sse.send(frame);
-        metrics.eventsSent.inc();
+        if (isEvent) metrics.eventsSent.inc();
         if (!written) await sse.drained();
       }
     };
     // A failed subscription also throws here, after `sub.closed` reported it; ending again is a no-op.
     pump().catch((error: unknown) => this.end({ kind: "failed", reason: endReasonOf(error) }));
+  }
+}
+
+/**
+ * The bus subscription of one feed, resuming after `feed.since` when given.
+ * @throws {InvalidPositionError} `feed.since` is not a position (routes pass only positions).
+ */
+function subscribeFeed(bus: EventBus, feed: StreamFeed, options: SubscribeOptions): Subscription {
+  if (feed.since === undefined) return bus.subscribe([feed.channel], options);
+  try {
+    return bus.subscribe([feed.channel], { ...options, since: feed.since });
+  } catch (error) {
+    // A bus without history keeps nothing to resume from: the stream starts live, as without it.
+    if (error instanceof HistoryDisabledError) return bus.subscribe([feed.channel], options);
+    throw error;
   }
 }
 

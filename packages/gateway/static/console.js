@@ -1,6 +1,7 @@
 // The EventBus console: follows one project over Server-Sent Events (the
-// browser's EventSource), shows its events in a table, filters and pauses
-// them, and publishes test events with fetch. No framework, no build step.
+// browser's EventSource), shows its recent events (the history route) and then
+// its live ones in a table, filters and pauses them, and publishes test events
+// with fetch. No framework, no build step.
 
 const MAX_ROWS = 500;
 const MAX_WAITING = 1000;
@@ -10,6 +11,8 @@ const NOT_READY_RETRY_MS = 2000;
 const root = document.documentElement;
 const accessControl = root.dataset.accessControl === "on";
 const eventTypes = (root.dataset.eventTypes ?? "").split(",").filter(Boolean);
+// How many of a project's retained events to show when following it (at most the gateway's bound).
+const RECENT_EVENTS = Math.min(50, Number(root.dataset.historyLimit) || 50);
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -40,7 +43,16 @@ let missed = 0;
 // While the gateway's bus is down: when it went down (an ISO time). After it came back: the gap's length.
 let busDownSince;
 let lastGapMs;
+// Whether the gateway keeps history (its streams say `start`): then missed events are recovered
+// after an outage, and a `reload` message says where they could not be.
+let resumable;
 let retryTimer;
+// Live events that arrived while the recent ones were loading: shown after them. Undefined once loaded.
+let early;
+// Why the recent events could not be shown, for the status line.
+let recentNote;
+// Why the gateway said events were missing (a `reload` message), for the status line.
+let reloadNote;
 
 function setStatus(state, text) {
   ui.status.dataset.state = state;
@@ -111,18 +123,31 @@ function showStreamStatus() {
     );
     return;
   }
+  const down = lastGapMs === undefined ? "" : `the bus was down ${(lastGapMs / 1000).toFixed(1)} s`;
   const gap =
     lastGapMs === undefined
       ? ""
-      : ` (the bus was down ${(lastGapMs / 1000).toFixed(1)} s; events published then may have been lost)`;
+      : resumable
+        ? ` (${down})`
+        : ` (${down}; events published then may have been lost)`;
+  const note =
+    (recentNote === undefined ? "" : ` (recent events not shown: ${recentNote})`) +
+    (reloadNote === undefined
+      ? ""
+      : ` (some events could not be recovered: ${reloadNote}; showing the latest)`);
   setStatus(
     paused ? "paused" : "live",
-    `${paused ? "Paused" : "Live"}: project ${projectId}${gap}`,
+    `${paused ? "Paused" : "Live"}: project ${projectId}${gap}${note}`,
   );
 }
 
 function receive(message) {
   const event = JSON.parse(message.data);
+  if (early !== undefined) early.push(event);
+  else show(event);
+}
+
+function show(event) {
   if (!paused) {
     showRow(event);
     return;
@@ -133,6 +158,37 @@ function receive(message) {
     missed++;
   }
   updateCount();
+}
+
+function authorization() {
+  return accessControl && ui.token.value
+    ? { authorization: `Bearer ${ui.token.value.trim()}` }
+    : {};
+}
+
+// Once the stream is open (so nothing published from then on is missed), shows the project's
+// recent events, then the live ones that arrived meanwhile, each event once (by its id).
+async function showRecent(stream) {
+  const url = `/v1/projects/${encodeURIComponent(projectId)}/history?limit=${RECENT_EVENTS}`;
+  let recent = [];
+  try {
+    const response = await fetch(url, { headers: authorization() });
+    const body = await response.json();
+    if (response.ok) recent = body.events.map((entry) => entry.event);
+    else if (body.error.code !== "EVENTBUS_HISTORY_DISABLED") recentNote = body.error.code;
+  } catch {
+    recentNote = "the gateway cannot be reached";
+  }
+  if (stream !== source) return;
+  const ids = new Set();
+  for (const event of recent) {
+    ids.add(event.id);
+    // Following the same project again: its rows are there already.
+    if (!ui.rows.querySelector(`tr[data-id="${CSS.escape(event.id)}"]`)) show(event);
+  }
+  for (const event of early) if (!ids.has(event.id)) show(event);
+  early = undefined;
+  if (stream.readyState === EventSource.OPEN) showStreamStatus();
 }
 
 function streamUrl() {
@@ -162,12 +218,29 @@ function follow(project = ui.project.value.trim().toLowerCase()) {
   projectId = project;
   busDownSince = undefined;
   lastGapMs = undefined;
+  resumable = false;
+  early = [];
+  recentNote = undefined;
+  reloadNote = undefined;
   const url = streamUrl();
   setStatus("connecting", `Connecting to project ${projectId}…`);
   const stream = new EventSource(url);
   source = stream;
   stream.addEventListener("open", showStreamStatus);
+  stream.addEventListener("open", () => showRecent(stream), { once: true });
   for (const type of eventTypes) stream.addEventListener(type, receive);
+  // After a network drop the browser resumes the stream itself (Last-Event-ID: the ids are
+  // positions). What the gateway cannot recover it says with `reload`: show the latest again.
+  stream.addEventListener("start", () => {
+    resumable = true;
+  });
+  stream.addEventListener("reload", (message) => {
+    reloadNote = JSON.parse(message.data).reason;
+    showStreamStatus();
+    if (early !== undefined) return;
+    early = [];
+    showRecent(stream);
+  });
   // The gateway tells open streams when its bus goes down and when it is back.
   stream.addEventListener("disconnected", (message) => {
     busDownSince = JSON.parse(message.data).at;
@@ -250,8 +323,7 @@ async function publish() {
   }
   const event = { type: ui.publishType.value, actor_type: ui.actorType.value, payload };
   if (ui.actorId.value.trim()) event.actor_id = ui.actorId.value.trim();
-  const headers = { "content-type": "application/json" };
-  if (accessControl && ui.token.value) headers.authorization = `Bearer ${ui.token.value.trim()}`;
+  const headers = { "content-type": "application/json", ...authorization() };
   try {
     const response = await fetch(`/v1/projects/${encodeURIComponent(project)}/events`, {
       method: "POST",

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { decodeEvent } from "@eventbus/core";
-import { describe, expect, it } from "vitest";
+import { createEvent, decodeEvent, type Event, EventType, parsePosition } from "@eventbus/core";
+import { startRedisServer } from "@eventbus/test-redis";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { Authenticator } from "../src/auth.js";
+import { RecentFirst } from "../src/cli/recent-first.js";
 import {
   CliProcess,
   postJson,
@@ -49,7 +51,10 @@ describe("cli - serve, tail, publish", () => {
     expect(published.code).toBe(0);
     expect(await tail.exited).toBe(0);
     const line = tail.stdout.trim();
-    expect(line).toBe(published.stdout.trim());
+    // The wire JSON publish printed, and the event's position as a last member.
+    const { position, ...wire } = JSON.parse(line);
+    expect(JSON.stringify(wire)).toBe(published.stdout.trim());
+    expect(parsePosition(position).offset).toBe(1);
     expect(decodeEvent(line)).toMatchObject({
       type: "issue.created",
       project_id: project,
@@ -129,6 +134,233 @@ describe("cli - serve, tail, publish", () => {
   });
 });
 
+/** Publishes `count` events (payload `{ n }`) to the project over HTTP; resolves with their ids. */
+async function publishMany(url: string, project: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const response = await postJson(`${url}/v1/projects/${project}/events`, {
+      type: n % 2 === 0 ? "issue.created" : "issue.closed",
+      actor_type: "system",
+      payload: { n },
+    });
+    ids.push(((await response.json()) as { id: string }).id);
+  }
+  return ids;
+}
+
+/** `tail --json` lines: each event's id and its `position` member, if any. */
+function tailedLines(stdout: string): { id: string; position: string | undefined }[] {
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const { id, position } = JSON.parse(line) as { id: string; position?: string };
+      expect(decodeEvent(line).id).toBe(id);
+      return { id, position };
+    });
+}
+
+describe("cli - tail --last", () => {
+  it("cli - tail --last n prints the last n retained events with their positions, then live ones, through a gateway", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const ids = await publishMany(url, project, 4);
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--last",
+      "2",
+      "--json",
+      "--count",
+      "3",
+      "--url",
+      url,
+    ]);
+    await tail.said(/following project/);
+    await tail.printed(new RegExp(ids[3] ?? ""));
+    const [live] = await publishMany(url, project, 1);
+    expect(await tail.exited).toBe(0);
+    const lines = tailedLines(tail.stdout);
+    expect(lines.map((line) => line.id)).toEqual([ids[2], ids[3], live]);
+    // Live through the gateway too: the SSE `id:` is the position.
+    expect(lines.map((line) => parsePosition(line.position ?? "").offset)).toEqual([3, 4, 5]);
+  });
+
+  it("cli - tail --last with --types prints the retained events of those types among the last n", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const ids = await publishMany(url, project, 4);
+    const tail = await runCli([
+      "tail",
+      "--project",
+      project,
+      "--last",
+      "3",
+      "--types",
+      "issue.closed",
+      "--count",
+      "2",
+      "--json",
+      "--url",
+      url,
+    ]);
+    expect(tail.code).toBe(0);
+    expect(tailedLines(tail.stdout).map((line) => line.id)).toEqual([ids[1], ids[3]]);
+  });
+
+  it("cli - tail --last straight on Redis prints positions for retained and live events", async () => {
+    const redis = await startRedisServer();
+    onTestFinished(() => redis.stop());
+    const { url } = await startGateway({ url: redis.url });
+    const project = uuid();
+    const ids = await publishMany(url, project, 3);
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--last",
+      "2",
+      "--json",
+      "--count",
+      "3",
+      "--url",
+      redis.url,
+    ]);
+    await tail.said(/following project/);
+    await tail.printed(new RegExp(ids[2] ?? ""));
+    const [live] = await publishMany(url, project, 1);
+    expect(await tail.exited).toBe(0);
+    const lines = tailedLines(tail.stdout);
+    expect(lines.map((line) => line.id)).toEqual([ids[1], ids[2], live]);
+    const positions = lines.map((line) => parsePosition(line.position ?? ""));
+    expect(positions.map((position) => position.offset)).toEqual([2, 3, 4]);
+    expect(new Set(positions.map((position) => position.epoch)).size).toBe(1);
+  });
+
+  it("cli - tail --last against a gateway without history says so and follows live; over its bound it is refused", async () => {
+    const off = await startGateway({ history: false });
+    const project = uuid();
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--last",
+      "5",
+      "--count",
+      "1",
+      "--url",
+      off.url,
+    ]);
+    await tail.said(/the gateway keeps no history: nothing before now to print/);
+    await publishMany(off.url, project, 1);
+    expect(await tail.exited).toBe(0);
+    expect(tail.stdout).toMatch(/issue\.created/);
+
+    const bounded = await startGateway({ history: { maxEntries: 10 } });
+    const refused = await runCli([
+      "tail",
+      "--project",
+      project,
+      "--last",
+      "11",
+      "--url",
+      bounded.url,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("refused (GATEWAY_INVALID_REQUEST)");
+    expect(refused.stderr).toContain("query.limit: must be an integer from 1 to 10");
+  });
+
+  it.each([
+    ["a gateway", false],
+    ["Redis", true],
+  ])(
+    "cli - tail --since a position prints every event after it, then live ones, through %s",
+    async (_name, direct) => {
+      const redis = await startRedisServer();
+      onTestFinished(() => redis.stop());
+      const { url } = await startGateway({ url: redis.url });
+      const project = uuid();
+      const ids = await publishMany(url, project, 4);
+      const history = await (await fetch(`${url}/v1/projects/${project}/history`)).json();
+      const since = history.events[1].position as string;
+      const tail = new CliProcess([
+        "tail",
+        "--project",
+        project,
+        "--since",
+        since,
+        "--json",
+        "--count",
+        "3",
+        "--url",
+        direct ? redis.url : url,
+      ]);
+      await tail.printed(new RegExp(ids[3] ?? ""));
+      const [live] = await publishMany(url, project, 1);
+      expect(await tail.exited).toBe(0);
+      const lines = tailedLines(tail.stdout);
+      expect(lines.map((line) => line.id)).toEqual([ids[2], ids[3], live]);
+      expect(lines.map((line) => parsePosition(line.position ?? "").offset)).toEqual([3, 4, 5]);
+    },
+  );
+
+  it("cli - tail --since a position history no longer holds says so on stderr, then follows", async () => {
+    const { url } = await startGateway({ history: { maxEntries: 2 } });
+    const project = uuid();
+    await publishMany(url, project, 1);
+    const history = await (await fetch(`${url}/v1/projects/${project}/history`)).json();
+    const since = history.events[0].position as string;
+    await publishMany(url, project, 3);
+    const tail = new CliProcess([
+      "tail",
+      "--project",
+      project,
+      "--since",
+      since,
+      "--count",
+      "1",
+      "--url",
+      url,
+    ]);
+    await tail.said(/cannot be recovered \(trimmed\)/);
+    await publishMany(url, project, 1);
+    expect(await tail.exited).toBe(0);
+    expect(tail.stdout.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("cli - tail --last orders the recent events before live ones that arrived meanwhile, each once", () => {
+    const event = (n: number): Event =>
+      createEvent({
+        type: EventType.ISSUE_CREATED,
+        project_id: uuid(),
+        actor_type: "system",
+        payload: { n },
+      });
+    const [a, b, c, d] = [event(1), event(2), event(3), event(4)] as const;
+    const printed: [number, string | undefined][] = [];
+    const order = new RecentFirst((e, position) => printed.push([e.payload.n as number, position]));
+    // c and d arrive live while the history read (which already holds c) is under way.
+    order.live(c, undefined);
+    order.live(d, undefined);
+    expect(printed).toEqual([]);
+    order.recent([
+      { event: a, position: "e.1" },
+      { event: b, position: "e.2" },
+      { event: c, position: "e.3" },
+    ]);
+    order.live(event(5), "e.5");
+    expect(printed).toEqual([
+      [1, "e.1"],
+      [2, "e.2"],
+      [3, "e.3"],
+      [4, undefined],
+      [5, "e.5"],
+    ]);
+  });
+});
+
 describe("cli - help and bad input", () => {
   it("cli - --help describes each command and exits 0", async () => {
     const commands = [[], ["serve"], ["tail"], ["publish"], ["token"]];
@@ -161,6 +393,9 @@ describe("cli - help and bad input", () => {
       [["publish", "--project", project, "--type", "issue.created", "--url", "ftp://x"], /--url/],
       [["tail"], /give --project <uuid> or --agent <uuid>/],
       [["tail", "--project", project, "--agent", uuid()], /cannot be used with/],
+      [["tail", "--project", project, "--last", "0"], /--last.*positive integer/],
+      [["tail", "--project", project, "--since", "17"], /--since.*must be a position/],
+      [["tail", "--project", project, "--since", "a.1", "--last", "2"], /cannot be used with/],
       [["token", "--project", project], /EVENTBUS_JWT_SECRET/],
       [["token", "--project", project, "--ttl", "soon"], /--ttl/, { EVENTBUS_JWT_SECRET: SECRET }],
       [["serve", "--port", "http"], /--port \(EVENTBUS_PORT\)/],
@@ -213,6 +448,9 @@ describe("cli - the small things a careful user meets", () => {
       "EVENTBUS_BODY_LIMIT, default: 1048576",
       "EVENTBUS_LOG_LEVEL, default: info",
       "EVENTBUS_CONNECT_TIMEOUT_MS, default: 10000",
+      "EVENTBUS_HISTORY, default: on",
+      "EVENTBUS_HISTORY_MAX_ENTRIES, default: 1000",
+      "EVENTBUS_HISTORY_TTL_MS, default: 86400000",
     ]) {
       expect(flat).toContain(shown);
     }

@@ -3,9 +3,25 @@ import { startRedisServer } from "@eventbus/test-redis";
 import type { Page } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { useBrowser } from "./browser.js";
-import { postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
+import { CuttableProxy, postJson, SECRET, startGateway, tokenFor, uuid } from "./support.js";
 
 const browser = useBrowser();
+
+/** Publishes an `issue.updated` event with `payload` to the project over HTTP; resolves with it. */
+async function publishTo(
+  url: string,
+  project: string,
+  payload: Record<string, unknown>,
+  token?: string,
+): Promise<{ id: string }> {
+  const response = await postJson(
+    `${url}/v1/projects/${project}/events`,
+    { type: "issue.updated", actor_type: "system", payload },
+    token === undefined ? {} : { authorization: `Bearer ${token}` },
+  );
+  expect(response.status).toBe(202);
+  return response.json();
+}
 
 async function openConsole(url: string, project: string, token?: string): Promise<Page> {
   const page = await browser().newPage();
@@ -77,12 +93,87 @@ describe("console", () => {
     expect(rowTypes).toHaveLength(3);
   });
 
+  it("console - following a project shows its recent events (the last 50) first, then live ones, each once", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const published: string[] = [];
+    for (let n = 0; n < 53; n++) published.push((await publishTo(url, project, { n })).id);
+    const page = await openConsole(url, project);
+    const rowIds = () =>
+      page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.id));
+    // Newest on top, as live events are shown.
+    await expect.poll(rowIds).toEqual(published.slice(3).reverse());
+
+    const live = await publishTo(url, project, { n: 53 });
+    await expect.poll(rowIds).toEqual([live.id, ...published.slice(3).reverse()]);
+
+    // Following the same project again adds no row twice.
+    await page.click("#follow");
+    const again = await publishTo(url, project, { n: 54 });
+    await page.locator(`tr[data-id="${again.id}"]`).waitFor();
+    expect(await rowIds()).toEqual([again.id, live.id, ...published.slice(3).reverse()]);
+    expect(await page.textContent("#status")).toBe(`Live: project ${project}`);
+  });
+
+  it("console - after a network drop the stream resumes: every row once, in order", async () => {
+    const { url: gatewayUrl } = await startGateway({ retryMs: 100 });
+    const { proxy, url } = await CuttableProxy.start(gatewayUrl);
+    const project = uuid();
+    const page = await openConsole(url, project);
+    const rowIds = () =>
+      page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.id));
+    const before = [(await publishTo(gatewayUrl, project, { n: 0 })).id];
+    await expect.poll(rowIds).toEqual(before);
+
+    // The page's connections are cut; its EventSource reconnects and waits at the cut.
+    proxy.cut();
+    await proxy.holding();
+    const during: string[] = [];
+    for (let n = 1; n <= 3; n++) during.push((await publishTo(gatewayUrl, project, { n })).id);
+    proxy.restore();
+    const after = (await publishTo(gatewayUrl, project, { n: 4 })).id;
+    await expect.poll(rowIds).toEqual([after, ...[...during].reverse(), ...before]);
+    expect(await page.textContent("#status")).toBe(`Live: project ${project}`);
+  });
+
+  it("console - events the gateway can no longer recover are said, and the latest are shown", async () => {
+    const { url: gatewayUrl } = await startGateway({ retryMs: 100, history: { maxEntries: 2 } });
+    const { proxy, url } = await CuttableProxy.start(gatewayUrl);
+    const project = uuid();
+    const page = await openConsole(url, project);
+    const rowIds = () =>
+      page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.id));
+    const first = (await publishTo(gatewayUrl, project, { n: 0 })).id;
+    await expect.poll(rowIds).toEqual([first]);
+
+    proxy.cut();
+    await proxy.holding();
+    const during: string[] = [];
+    for (let n = 1; n <= 4; n++) during.push((await publishTo(gatewayUrl, project, { n })).id);
+    proxy.restore();
+    // Two of the four were trimmed: the page says so and shows the two history kept.
+    await expect
+      .poll(() => page.textContent("#status"))
+      .toBe(
+        `Live: project ${project} (some events could not be recovered: trimmed; showing the latest)`,
+      );
+    await expect.poll(rowIds).toEqual([during[3], during[2], first]);
+  });
+
   it("console - with access control, follows with a pasted token and shows refusals", async () => {
     const { url } = await startGateway({ auth: { secret: SECRET } });
     const [project, other] = [uuid(), uuid()];
+    const earlier = await publishTo(
+      url,
+      project,
+      {},
+      await tokenFor({ projects: [project], publish: true }),
+    );
     const token = await tokenFor({ projects: [project] });
     const page = await openConsole(url, project, token);
     expect(await page.isVisible("#token-field")).toBe(true);
+    // The recent events are read with the pasted token.
+    await page.locator(`tr[data-id="${earlier.id}"]`).waitFor();
 
     // The token reads but may not publish: the form shows the gateway's refusal.
     await page.click("#publish");

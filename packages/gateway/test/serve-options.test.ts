@@ -1,3 +1,4 @@
+import { HISTORY_DEFAULTS } from "@eventbus/core";
 import { describe, expect, it } from "vitest";
 import { resolveServeConfig } from "../src/cli/serve-config.js";
 import { ConfigError, DEFAULT_LIMITS } from "../src/index.js";
@@ -52,8 +53,40 @@ describe("serve options - deployments", () => {
     expect(fromFlags.limits.channelsPerStream).toBe(2);
   });
 
+  it("serve options - history: on with core's bounds by default, bounded by flags or variables, off with --no-history", () => {
+    expect(resolveServeConfig({}, {}).history).toEqual({
+      maxEntries: HISTORY_DEFAULTS.maxEntries,
+      ttlMs: HISTORY_DEFAULTS.ttlMs,
+    });
+    // Commander gives a `--no-` switch `true` when the flag is absent: the variable decides then.
+    expect(
+      resolveServeConfig(
+        { history: true },
+        { EVENTBUS_HISTORY_MAX_ENTRIES: "50", EVENTBUS_HISTORY_TTL_MS: "60000" },
+      ).history,
+    ).toEqual({ maxEntries: 50, ttlMs: 60_000 });
+    expect(
+      resolveServeConfig(
+        { history: true, historyMaxEntries: "7" },
+        { EVENTBUS_HISTORY_MAX_ENTRIES: "50" },
+      ).history,
+    ).toMatchObject({ maxEntries: 7 });
+    expect(resolveServeConfig({ history: true }, { EVENTBUS_HISTORY: "false" }).history).toBe(
+      false,
+    );
+    expect(resolveServeConfig({ history: false }, { EVENTBUS_HISTORY: "true" }).history).toBe(
+      false,
+    );
+    expect(() => resolveServeConfig({ history: true }, { EVENTBUS_HISTORY: "maybe" })).toThrow(
+      /--no-history \(EVENTBUS_HISTORY\) must be true or false/,
+    );
+  });
+
   it.each([
     [{ corsCredentials: "yes" }, /--cors-credentials \(EVENTBUS_CORS_CREDENTIALS\)/],
+    [{ historyMaxEntries: "0" }, /--history-max-entries \(EVENTBUS_HISTORY_MAX_ENTRIES\)/],
+    [{ historyTtlMs: "1h" }, /--history-ttl-ms \(EVENTBUS_HISTORY_TTL_MS\)/],
+    [{ historyTtlMs: String(HISTORY_DEFAULTS.metaTtlMs + 1) }, /--history-ttl-ms/],
     [{ publishRate: "-1" }, /--publish-rate/],
     [{ maxStreamChannels: "0" }, /--max-stream-channels/],
   ])("serve options - refuses %o naming the flag and variable", (flags, message) => {

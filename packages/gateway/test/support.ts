@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
-import { connect } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
 import { EventSource } from "eventsource";
@@ -109,6 +109,12 @@ export class Follower {
   /** The `channel` of each message of a multi-channel stream, in order. */
   readonly channels: string[] = [];
   readonly endReasons: EndReason[] = [];
+  /** The `data:` of each `event: start` message (history on), in order. */
+  readonly starts: { position: string | null; since: string | null; replayed: number }[] = [];
+  /** The `data:` of each `event: reload` message (history on), in order. */
+  readonly reloads: { reason: string; after: string | null; position: string | null }[] = [];
+  /** What arrived, in order: each event's id, `start` or `reload`. */
+  readonly sequence: string[] = [];
   /** The HTTP status when the connection was refused (the source is then closed). */
   refusedWith: number | undefined;
   readonly source: EventSource;
@@ -135,6 +141,13 @@ export class Follower {
           this.events.push(decodeEvent(message.data));
         }
         this.ids.push(message.lastEventId);
+        this.sequence.push(this.events.at(-1)?.id ?? "");
+      });
+    }
+    for (const name of ["start", "reload"] as const) {
+      this.source.addEventListener(name, (message) => {
+        (name === "start" ? this.starts : this.reloads).push(JSON.parse(message.data));
+        this.sequence.push(name);
       });
     }
     this.source.addEventListener("error", (event) => {
@@ -154,6 +167,11 @@ export class Follower {
     return waitFor("the connection to be refused", () => this.refusedWith);
   }
 
+  /** Resolves once `count` `event: start` messages have arrived. */
+  started(count = 1): Promise<true> {
+    return waitFor(`${count} start messages`, () => this.starts.length >= count || undefined);
+  }
+
   /** Resolves once `count` events have arrived. */
   received(count: number): Promise<Event[]> {
     return waitFor(`${count} events`, () => this.events.length >= count && this.events);
@@ -162,6 +180,75 @@ export class Follower {
   /** The types of the events received so far. */
   types(): EventType[] {
     return this.events.map((event) => event.type);
+  }
+}
+
+/**
+ * A TCP proxy in front of a gateway that a test can cut: {@link cut} drops
+ * every connection through it and holds new ones until {@link restore}, as
+ * a network outage between a client and the gateway would. Closed when the
+ * test finishes.
+ */
+export class CuttableProxy {
+  readonly #target: { host: string; port: number };
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #held: Socket[] = [];
+  #down = false;
+  /** Connections made through the proxy so far (the client's reconnects included). */
+  connections = 0;
+
+  private constructor(target: URL) {
+    this.#target = { host: target.hostname, port: Number(target.port) };
+    this.#server = createServer((client) => {
+      this.connections++;
+      this.#sockets.add(client);
+      client.on("close", () => this.#sockets.delete(client));
+      client.on("error", () => {});
+      if (this.#down) this.#held.push(client);
+      else this.#pipe(client);
+    });
+    onTestFinished(() => {
+      for (const socket of this.#sockets) socket.destroy();
+      this.#server.close();
+    });
+  }
+
+  /** A proxy to `gatewayUrl`; resolves with it and its own base URL. */
+  static async start(gatewayUrl: string): Promise<{ proxy: CuttableProxy; url: string }> {
+    const proxy = new CuttableProxy(new URL(gatewayUrl));
+    await new Promise<void>((resolve) => proxy.#server.listen(0, "127.0.0.1", resolve));
+    const address = proxy.#server.address() as AddressInfo;
+    return { proxy, url: `http://127.0.0.1:${address.port}` };
+  }
+
+  /** Drops every open connection; new ones wait until {@link restore}. */
+  cut(): void {
+    this.#down = true;
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  /** Lets the held connections and new ones through. */
+  restore(): void {
+    this.#down = false;
+    for (const client of this.#held.splice(0)) if (!client.destroyed) this.#pipe(client);
+  }
+
+  /** Resolves once a connection made while the proxy was cut waits for {@link restore}. */
+  holding(): Promise<true> {
+    return waitFor("a reconnect to wait at the cut", () => this.#held.length > 0 || undefined);
+  }
+
+  #pipe(client: Socket): void {
+    const upstream = connect(this.#target.port, this.#target.host);
+    this.#sockets.add(upstream);
+    upstream.on("close", () => {
+      this.#sockets.delete(upstream);
+      client.destroy();
+    });
+    upstream.on("error", () => {});
+    client.on("close", () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
   }
 }
 

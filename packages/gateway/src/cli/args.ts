@@ -10,6 +10,7 @@ import {
   EVENT_TYPES,
   type EventType,
   type JsonObject,
+  parsePosition,
 } from "@eventbus/core";
 import { InvalidArgumentError } from "commander";
 
@@ -77,6 +78,18 @@ export function seconds(value: string): number {
     throw new InvalidArgumentError("must be a duration such as 3600, 90s, 15m, 12h or 7d.");
   }
   return amount * UNIT_SECONDS[(match[2] || "s") as keyof typeof UNIT_SECONDS];
+}
+
+/** A history position, as `tail --json` prints them (`<epoch>.<offset>[.<fingerprint>]`). */
+export function position(value: string): string {
+  try {
+    parsePosition(value);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `must be a position such as 3fa9c2d10b7e.17.9c1f02ab (${(error as Error).message}).`,
+    );
+  }
+  return value;
 }
 
 /** A positive integer. */

@@ -4,21 +4,24 @@ import {
   createEventBus,
   type Event,
   type EventBus,
-  type EventType,
+  type HistoryOptions,
+  type PositionedEvent,
 } from "@eventbus/core";
-import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
+import type { ChannelRef, Draft, FollowHandlers, FollowOptions, Remote } from "./remote.js";
 
 /**
  * A bus of the CLI's own. Following reports what the bus reports: its
  * connection lost and back (the window in which events may have been lost),
  * and each message on the channel skipped as malformed (such as a timestamp
- * without an offset), so nothing is skipped without a word.
+ * without an offset), so nothing is skipped without a word. With `history`,
+ * it reads the channel's history and knows each live event's position (a bus
+ * keeping history also publishes with it, so `publish` passes `false`).
  */
 export class BusRemote implements Remote {
   readonly #bus: EventBus;
 
-  constructor(url: string) {
-    this.#bus = createEventBus(url);
+  constructor(url: string, history: HistoryOptions | false) {
+    this.#bus = createEventBus(url, { history });
   }
 
   async publish(channel: ChannelRef, draft: Draft): Promise<Event> {
@@ -32,9 +35,13 @@ export class BusRemote implements Remote {
     return event;
   }
 
+  async recent(channel: ChannelRef, count: number): Promise<readonly PositionedEvent[]> {
+    return (await this.#bus.history(this.#channel(channel), { limit: count })).events;
+  }
+
   async follow(
     channel: ChannelRef,
-    types: ReadonlySet<EventType> | undefined,
+    options: FollowOptions,
     handlers: FollowHandlers,
     signal: AbortSignal,
   ): Promise<void> {
@@ -49,11 +56,22 @@ export class BusRemote implements Remote {
       ),
     ];
     try {
-      const sub = this.#bus.subscribe([this.#channel(channel)], { signal });
+      const { types, since } = options;
+      const sub = this.#bus.subscribe([this.#channel(channel)], {
+        signal,
+        ...(since === undefined ? {} : { since }),
+      });
       await sub.ready;
       handlers.onOpen();
-      for await (const event of sub) {
-        if (types === undefined || types.has(event.type)) handlers.onEvent(event);
+      for await (const item of sub.deliveries()) {
+        if (item.kind === "gap") {
+          const after = item.after === undefined ? "" : `after ${item.after} `;
+          handlers.onNotice(
+            `events ${after}are missing and cannot be recovered (${item.reason}); going on from ${item.resumeFrom ?? "now"}`,
+          );
+        } else if (item.kind === "event" && (types === undefined || types.has(item.event.type))) {
+          handlers.onEvent(item.event, item.position);
+        }
       }
     } finally {
       for (const stop of stopReporting) stop();

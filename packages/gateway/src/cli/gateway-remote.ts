@@ -1,12 +1,22 @@
 /** `tail` and `publish` through a gateway: HTTP to publish, Server-Sent Events to follow. */
-import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
+import {
+  decodeEvent,
+  ErrorCode,
+  EVENT_TYPES,
+  type Event,
+  type PositionedEvent,
+  parseWireEvent,
+} from "@eventbus/core";
 import { EventSource } from "eventsource";
 import { BUS_STATUS_EVENTS } from "../bus-status.js";
 import { GatewayErrorCode } from "../errors.js";
 import type { ErrorBody } from "../http-errors.js";
-import { eventsPath } from "../routes/target.js";
+import { HistoryPageSchema } from "../http-schemas.js";
+import { RECOVERY_EVENTS } from "../recovery-frames.js";
+import { asPosition, RESUME_QUERY_PARAM } from "../resume-point.js";
+import { EVENTS_ROUTE, HISTORY_ROUTE, pathOf } from "../routes/target.js";
 import type { SseEndReason } from "../sse.js";
-import type { ChannelRef, Draft, FollowHandlers, Remote } from "./remote.js";
+import type { ChannelRef, Draft, FollowHandlers, FollowOptions, Remote } from "./remote.js";
 import { networkReason, RefusedError, UnreachableError } from "./remote-errors.js";
 
 /** How long to wait before asking again while the gateway is not connected to its bus (503). */
@@ -28,7 +38,7 @@ export class GatewayRemote implements Remote {
   }
 
   async publish(channel: ChannelRef, draft: Draft): Promise<Event> {
-    const response = await this.#fetch(this.#url(channel), {
+    const response = await this.#fetch(this.#url(EVENTS_ROUTE, channel), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -43,14 +53,33 @@ export class GatewayRemote implements Remote {
     return decodeEvent(await response.text());
   }
 
+  async recent(
+    channel: ChannelRef,
+    count: number,
+  ): Promise<readonly PositionedEvent[] | undefined> {
+    const url = this.#url(HISTORY_ROUTE, channel);
+    url.searchParams.set("limit", String(count));
+    const response = await this.#fetch(url, {});
+    if (!response.ok) {
+      const error = await refusal(response);
+      if (error.code === ErrorCode.HISTORY_DISABLED) return undefined;
+      throw error;
+    }
+    const page = HistoryPageSchema.parse(await response.json());
+    return page.events.map(({ event, position }) => ({ event: parseWireEvent(event), position }));
+  }
+
   follow(
     channel: ChannelRef,
-    types: ReadonlySet<EventType> | undefined,
+    options: FollowOptions,
     handlers: FollowHandlers,
     signal: AbortSignal,
   ): Promise<void> {
-    const url = this.#url(channel);
+    const url = this.#url(EVENTS_ROUTE, channel);
+    const { types, since } = options;
     if (types !== undefined) url.searchParams.set("types", [...types].join(","));
+    // A first connection names its resume point; the SSE client sends Last-Event-ID after that.
+    if (since !== undefined) url.searchParams.set(RESUME_QUERY_PARAM, since);
     return new Promise((resolve, reject) => {
       let source: EventSource | undefined;
       let retry: NodeJS.Timeout | undefined;
@@ -82,8 +111,14 @@ export class GatewayRemote implements Remote {
           handlers.onOpen();
         });
         for (const type of EVENT_TYPES) {
-          current.addEventListener(type, (message) => handlers.onEvent(decodeEvent(message.data)));
+          current.addEventListener(type, (message) =>
+            handlers.onEvent(decodeEvent(message.data), asPosition(message.lastEventId)),
+          );
         }
+        current.addEventListener(RECOVERY_EVENTS.reload, (message) => {
+          const { message: text } = JSON.parse(message.data) as { message: string };
+          handlers.onNotice(`the gateway says: ${text}`);
+        });
         current.addEventListener(BUS_STATUS_EVENTS.disconnected, (message) => {
           const { at } = JSON.parse(message.data) as { at: string };
           handlers.onNotice(
@@ -143,9 +178,9 @@ export class GatewayRemote implements Remote {
     }
   }
 
-  #url(channel: ChannelRef): URL {
+  #url(route: typeof EVENTS_ROUTE | typeof HISTORY_ROUTE, channel: ChannelRef): URL {
     // Relative to the base, so a gateway served under a path prefix works.
-    return new URL(eventsPath(channel).slice(1), withSlash(this.#base));
+    return new URL(pathOf(route, channel).slice(1), withSlash(this.#base));
   }
 }
 

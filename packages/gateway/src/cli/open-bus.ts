@@ -9,14 +9,16 @@ import {
   ConnectionRejectedError,
   createEventBus,
   type EventBus,
+  type HistoryOptions,
   NotConnectedError,
 } from "@eventbus/core";
 import type { Logger } from "pino";
 import { ConfigError } from "../errors.js";
 
 /**
- * Opens the bus of `url` (in-memory when undefined), waiting while Redis is
- * unreachable. Resolves with `undefined` if `signal` aborts first.
+ * Opens the bus of `url` (in-memory when undefined) with `history` (its
+ * bounds, or `false` for none), waiting while Redis is unreachable. Resolves
+ * with `undefined` if `signal` aborts first.
  *
  * @throws {ConfigError} the server refused the connection; the message says
  * why, without the password.
@@ -25,13 +27,17 @@ export async function openBus(
   url: string | undefined,
   options: {
     readonly connectTimeoutMs: number;
+    readonly history: HistoryOptions | false;
     readonly log: Logger;
     readonly signal: AbortSignal;
   },
 ): Promise<EventBus | undefined> {
   const where = describeBusUrl(url);
   for (let attempt = 1; !options.signal.aborted; attempt++) {
-    const bus = createEventBus(url, { redis: { connectTimeoutMs: options.connectTimeoutMs } });
+    const bus = createEventBus(url, {
+      redis: { connectTimeoutMs: options.connectTimeoutMs },
+      history: options.history,
+    });
     const stop = (): void => void bus.close();
     options.signal.addEventListener("abort", stop, { once: true });
     try {

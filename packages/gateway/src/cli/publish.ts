@@ -41,7 +41,7 @@ export function publishCommand(program: Command): void {
         .default({}, "{}"),
     );
   connectionOptions(command).action(async (options: PublishOptions) => {
-    const remote = connect(options.url, options.token);
+    const remote = connect(options.url, { token: options.token, busHistory: false });
     try {
       const channel =
         options.agent === undefined

@@ -5,6 +5,7 @@
  * not part of the package's exports.
  */
 import { readFileSync } from "node:fs";
+import { HISTORY_DEFAULTS, type HistoryOptions } from "@eventbus/core";
 import type { AuthOptions } from "../auth.js";
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SETTINGS, type GatewaySettings } from "../config.js";
 import type { CorsOptions } from "../cors.js";
@@ -30,6 +31,8 @@ export interface ServeConfig extends GatewaySettings {
   readonly logLevel: string;
   /** How long each attempt to reach Redis at start waits; see {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
   readonly connectTimeoutMs: number;
+  /** The bus's history bounds, or `false` for none (`--no-history`). */
+  readonly history: HistoryOptions | false;
 }
 
 /** How one setting is given: its flag (if it has one) and environment variable. */
@@ -42,7 +45,8 @@ export interface ServeParameter {
   readonly default?: string;
   /**
    * `list`: the flag repeats, the variable separates values with commas;
-   * `switch`: a flag without a value, a variable `true`/`false` (or `1`/`0`).
+   * `switch`: a flag without a value (`--no-...` for one that is on by
+   * default), a variable `true`/`false` (or `1`/`0`).
    */
   readonly kind?: "list" | "switch";
 }
@@ -104,6 +108,27 @@ export const SERVE_PARAMETERS = {
     description:
       "how long each attempt to reach Redis at start waits before it is logged and retried",
     default: String(DEFAULT_CONNECT_TIMEOUT_MS),
+  },
+  history: {
+    flag: "--no-history",
+    env: "EVENTBUS_HISTORY",
+    description:
+      "keep no history: no event positions, GET .../history answers 404 (the variable: false)",
+    default: "on",
+    kind: "switch",
+  },
+  historyMaxEntries: {
+    flag: "--history-max-entries <n>",
+    env: "EVENTBUS_HISTORY_MAX_ENTRIES",
+    description: "events kept per channel; also the largest limit of GET .../history",
+    default: String(HISTORY_DEFAULTS.maxEntries),
+  },
+  historyTtlMs: {
+    flag: "--history-ttl-ms <ms>",
+    env: "EVENTBUS_HISTORY_TTL_MS",
+    description:
+      "a channel's events expire once nobody published to it for this long (at most 30 days)",
+    default: String(HISTORY_DEFAULTS.ttlMs),
   },
   jwtSecret: {
     env: "EVENTBUS_JWT_SECRET",
@@ -199,10 +224,13 @@ export function resolveServeConfig(
       .map((value) => value.trim())
       .filter((value) => value !== "");
   };
-  const toggle = (key: keyof typeof SERVE_PARAMETERS): boolean => {
-    if (flags[key] === true) return true;
+  // A switch's flag only ever moves it off its default (commander gives `--no-x` true when absent).
+  const toggle = (key: keyof typeof SERVE_PARAMETERS, fallback: boolean): boolean => {
+    const flag = flags[key];
+    if (typeof flag === "boolean" && flag !== fallback) return flag;
     const value = raw(key)?.toLowerCase();
-    if (value === undefined || value === "false" || value === "0") return false;
+    if (value === undefined) return fallback;
+    if (value === "false" || value === "0") return false;
     if (value === "true" || value === "1") return true;
     throw new ConfigError(`${describe(key)} must be true or false, got ${JSON.stringify(value)}`);
   };
@@ -248,7 +276,19 @@ export function resolveServeConfig(
       audience: raw("audience"),
       grantClaim: raw("grantClaim"),
     },
-    cors: { origins: list("corsOrigin"), credentials: toggle("corsCredentials") },
+    history: toggle("history", true)
+      ? {
+          maxEntries: integer(
+            "historyMaxEntries",
+            HISTORY_DEFAULTS.maxEntries,
+            1,
+            Number.MAX_SAFE_INTEGER,
+          ),
+          // The counter outlives the events by core's metaTtlMs (30 days), so no ttl beyond it.
+          ttlMs: integer("historyTtlMs", HISTORY_DEFAULTS.ttlMs, 1, HISTORY_DEFAULTS.metaTtlMs),
+        }
+      : false,
+    cors: { origins: list("corsOrigin"), credentials: toggle("corsCredentials", false) },
     limits: {
       publishRate: integer("publishRate", DEFAULT_LIMITS.publishRate, 0),
       publishRateWindowMs: integer("publishRateWindowMs", DEFAULT_LIMITS.publishRateWindowMs, 1),

@@ -45,6 +45,7 @@ export function serveCommand(program: Command): void {
     const log = pino({ level: config.logLevel }, process.stderr);
     const bus = await openBus(config.url, {
       connectTimeoutMs: config.connectTimeoutMs,
+      history: config.history,
       log,
       signal: stopping.signal,
     });

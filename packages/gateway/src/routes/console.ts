@@ -18,15 +18,23 @@ const SECURITY_HEADERS = {
   "cache-control": "no-cache",
 } as const;
 
+/** What the page is told about this gateway. */
+export interface ConsoleSettings {
+  readonly accessControl: boolean;
+  /** The largest `limit` of the history routes, so the page never asks for more. */
+  readonly historyLimit: number;
+}
+
 /**
  * Registers the console's three files. The page learns whether access control
- * is on and the event types from attributes filled in here, once at startup,
- * so it asks for a token only when one is needed.
+ * is on, the event types and the history bound from attributes filled in here,
+ * once at startup, so it asks for a token only when one is needed.
  */
-export function registerConsoleRoutes(app: FastifyInstance, accessControl: boolean): void {
+export function registerConsoleRoutes(app: FastifyInstance, settings: ConsoleSettings): void {
   const page = read("index.html")
-    .replace("{{accessControl}}", accessControl ? "on" : "off")
-    .replace("{{eventTypes}}", EVENT_TYPES.join(","));
+    .replace("{{accessControl}}", settings.accessControl ? "on" : "off")
+    .replace("{{eventTypes}}", EVENT_TYPES.join(","))
+    .replace("{{historyLimit}}", String(settings.historyLimit));
   const files = [
     ["/", "text/html; charset=utf-8", page],
     ["/console.js", "text/javascript; charset=utf-8", read("console.js")],

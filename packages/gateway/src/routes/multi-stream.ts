@@ -3,7 +3,7 @@
  * channels, so a dashboard following a project and each of its agents needs
  * one connection (browsers open at most six per origin over HTTP/1.1).
  */
-import { type Event, encodeEvent } from "@eventbus/core";
+import { type Delivery, type Event, encodeEvent } from "@eventbus/core";
 import type { FastifyInstance } from "fastify";
 import { Frames } from "../frames.js";
 import {
@@ -12,6 +12,7 @@ import {
   parseRequestPart,
   typesQueryOf,
 } from "../http-schemas.js";
+import { formatReload, reloadOf } from "../recovery-frames.js";
 import { formatMessage } from "../sse.js";
 import { openStream, type StreamDependencies } from "../stream-session.js";
 import { channelOf } from "./target.js";
@@ -23,9 +24,11 @@ export const MULTI_STREAM_ROUTE = "/v1/events";
  * Registers the multi-channel stream. Every channel named must be granted by
  * the token (403 names the first that is not); at most `channelsPerStream`
  * channels (400 beyond). Each message is `event:` the type, `id:` the event
- * id, and `data:` `{"channel":"agent:<uuid>","event":<wire JSON>}`. Otherwise
- * it behaves as a one-channel stream: the same start, heartbeats, `?types=`,
- * `event: error` endings and per-client quota.
+ * id, and `data:` `{"channel":"agent:<uuid>","event":<wire JSON>}`; with
+ * history on, missing events that cannot be recovered are an `event: reload`
+ * naming the channel. It does not resume (its `id:` lines are not positions).
+ * Otherwise it behaves as a one-channel stream: the same start, heartbeats,
+ * `?types=`, `event: error` endings and per-client quota.
  */
 export function registerMultiStreamRoute(
   app: FastifyInstance,
@@ -43,10 +46,11 @@ export function registerMultiStreamRoute(
     const feeds = channels.map((address) => {
       const label = channelLabel(address);
       const format = (event: Event): string => formatChannelMessage(label, event);
-      return {
-        channel: channelOf(deps.bus, address),
-        frame: (event: Event): string | undefined => frames.of(event, format),
+      const frame = (delivery: Delivery): string | undefined => {
+        if (delivery.kind === "event") return frames.of(delivery.event, format);
+        return delivery.kind === "gap" ? formatReload(reloadOf(delivery, label)) : undefined;
       };
+      return { channel: channelOf(deps.bus, address), frame };
     });
     await openStream(request, reply, deps, { kind: "multi", access, types, feeds });
   });

@@ -1,12 +1,15 @@
 /**
  * GET /v1/projects/{projectId}/events and GET /v1/agents/{agentId}/events:
- * follow a channel live over Server-Sent Events. The route authorizes and
- * parses; a `StreamSession` serves the stream.
+ * follow a channel live over Server-Sent Events, resuming after a position
+ * when history is on. The route authorizes and parses; a `StreamSession`
+ * serves the stream.
  */
-import { type Event, encodeEvent } from "@eventbus/core";
+import { type Delivery, type Event, encodeEvent } from "@eventbus/core";
 import type { FastifyInstance } from "fastify";
 import { Frames } from "../frames.js";
 import { parseRequestPart, StreamQuerySchema, typesQueryOf } from "../http-schemas.js";
+import { formatReload, formatStart, reloadOf } from "../recovery-frames.js";
+import { RESUME_HEADER, resumePointOf } from "../resume-point.js";
 import { formatMessage } from "../sse.js";
 import { openStream, type StreamDependencies } from "../stream-session.js";
 import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
@@ -18,8 +21,16 @@ import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
  * confirmed, so a client that sees it open receives every event published
  * from then on; while the bus is disconnected it is refused with 503
  * (`GATEWAY_NOT_READY`), and open streams hear of the outage (`event:
- * disconnected`, then `event: reconnected` with the downtime). A stream ends
- * when the client leaves, the token expires
+ * disconnected`, then `event: reconnected` with the downtime).
+ *
+ * With history on, each event's `id:` is its position. A stream resumes
+ * after the `Last-Event-ID` header (or `?last_event_id=`): the missed events,
+ * then live ones, none twice. It sends `event: start` with the channel's
+ * position once it has caught up, and `event: reload` wherever events are
+ * missing and cannot be recovered (a resume point that is not a position
+ * included), so a client never takes a partial stream for a complete one.
+ *
+ * A stream ends when the client leaves, the token expires
  * (`event: error`, `GATEWAY_TOKEN_EXPIRED`), the client falls `streamBuffer`
  * events behind (`event: error`, `EVENTBUS_SLOW_CONSUMER`), or the gateway
  * shuts down (a comment, then the end).
@@ -27,20 +38,49 @@ import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
 export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependencies): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
   const frames = new Frames(app.log);
-  const frame = (event: Event): string | undefined => frames.of(event, formatEvent);
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
     // No automatic HEAD route: a HEAD request would hold a stream open that sends nothing.
     app.get(EVENTS_ROUTE[kind], { onRequest, exposeHeadRoute: false }, async (request, reply) => {
       const { address, channel } = targetOf(deps.bus, kind, request.params);
       const access = deps.guard.accessOf(request);
       access.assertRead(address);
-      const { types } = parseRequestPart("query", StreamQuerySchema, typesQueryOf(request.query));
-      await openStream(request, reply, deps, { kind, access, types, feeds: [{ channel, frame }] });
+      const query = parseRequestPart("query", StreamQuerySchema, typesQueryOf(request.query));
+      const resume = resumePointOf(request.headers[RESUME_HEADER], query.last_event_id);
+      const frame = (delivery: Delivery): string | undefined => {
+        switch (delivery.kind) {
+          case "event":
+            return frames.of(delivery.event, (event) => formatEvent(event, delivery.position));
+          case "gap":
+            return formatReload(reloadOf(delivery));
+          case "start": {
+            const start = formatStart(delivery.recovery);
+            if (resume.kind !== "invalid") return start;
+            // Asked to resume from something that is not a position: nothing can be replayed.
+            const { position } = delivery.recovery;
+            return formatReload({ reason: "invalid-position", after: undefined, position }) + start;
+          }
+        }
+      };
+      const since = resume.kind === "position" ? resume.position : undefined;
+      await openStream(request, reply, deps, {
+        kind,
+        access,
+        types: query.types,
+        feeds: [{ channel, since, frame }],
+      });
     });
   }
 }
 
-/** An event's SSE message on a one-channel stream: `event:` its type, `id:` its id, `data:` the wire JSON. */
-function formatEvent(event: Event): string {
-  return formatMessage({ event: event.type, id: event.id, data: encodeEvent(event) });
+/**
+ * An event's SSE message on a one-channel stream: `event:` its type, `id:`
+ * its position (none for an event without one: history off, or published
+ * with a plain `PUBLISH`), `data:` the wire JSON.
+ */
+function formatEvent(event: Event, position: string | undefined): string {
+  return formatMessage({
+    event: event.type,
+    ...(position === undefined ? {} : { id: position }),
+    data: encodeEvent(event),
+  });
 }

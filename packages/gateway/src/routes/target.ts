@@ -1,6 +1,6 @@
 /**
- * What a `/v1/{projects|agents}/{id}/events` path addresses, checked once for
- * both the publish and the stream routes.
+ * What a `/v1/{projects|agents}/{id}/...` path addresses, checked once for
+ * the publish, stream and history routes.
  */
 import type { ChannelAddress, EventBus } from "@eventbus/core";
 import { AgentParamsSchema, ProjectParamsSchema, parseRequestPart } from "../http-schemas.js";
@@ -14,12 +14,21 @@ export const EVENTS_ROUTE = {
   agent: "/v1/agents/:agentId/events",
 } as const satisfies Record<TargetKind, string>;
 
+/** The route of each kind's history: the retained events, as JSON. */
+export const HISTORY_ROUTE = {
+  project: "/v1/projects/:projectId/history",
+  agent: "/v1/agents/:agentId/history",
+} as const satisfies Record<TargetKind, string>;
+
 /**
- * The path of `address`'s events, {@link EVENTS_ROUTE}`[kind]` with its id:
- * what a client (the CLI's gateway remote) requests.
+ * The path of `address` on one of the routes above (`route[kind]` with its
+ * id): what a client (the CLI's gateway remote) requests.
  */
-export function eventsPath(address: ChannelAddress): string {
-  return EVENTS_ROUTE[address.kind].replace(/:[A-Za-z]+/, encodeURIComponent(address.id));
+export function pathOf(
+  route: typeof EVENTS_ROUTE | typeof HISTORY_ROUTE,
+  address: ChannelAddress,
+): string {
+  return route[address.kind].replace(/:[A-Za-z]+/, encodeURIComponent(address.id));
 }
 
 /** A checked path: the address (lowercase UUID) and its channel on the bus. */
@@ -29,7 +38,8 @@ export interface Target {
 }
 
 /**
- * The target of a request to {@link EVENTS_ROUTE}`[kind]`, its path parsed
+ * The target of a request to {@link EVENTS_ROUTE}`[kind]` or
+ * {@link HISTORY_ROUTE}`[kind]`, its path parsed
  * with the schema the OpenAPI description shows.
  * @throws {InvalidRequestError} if the id in the path is not a UUID.
  */
