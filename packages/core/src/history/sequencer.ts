@@ -232,9 +232,10 @@ export class ChannelSequencer {
       } else {
         this.#loose = false;
         const reason = this.#unrecoverable(page, since, budget);
-        if (reason === "foreign-epoch" && page.current.offset <= budget) {
-          // History was lost and started again: what the new epoch holds came after the loss,
-          // so it is delivered, from its start.
+        if (reason === "foreign-epoch" && trigger !== "start") {
+          // History was lost while this sequence was live: what the new epoch holds came after
+          // what it delivered, so it is delivered, from the start. (A resume from a position
+          // of another epoch reloads instead: its consumer was away for who knows how long.)
           const start = { epoch: page.current.epoch, offset: 0 };
           gap({ reason, after: since, resumeFrom: start });
           this.#last = start;
