@@ -3,6 +3,7 @@ import { CONTENDERS, type Contender } from "../contenders.js";
 import { burst, paced, pipelined, sequential, withCpu } from "../drivers.js";
 import type { Scenario, Target } from "../harness.js";
 import { LIVE, type LiveContender } from "../live/contenders.js";
+import { busOnCluster, onCluster, shardingScenario, spreadScenario } from "./cluster.js";
 import { resumeScenario } from "./history.js";
 import { httpPublishScenario, type PublishContender } from "./http-publish.js";
 import { fanoutScenario, idleScenario } from "./live.js";
@@ -38,6 +39,8 @@ interface Sizes {
   /** Events published with history and without, and events a resume replays. */
   readonly history: number;
   readonly resumed: number;
+  /** Events of the cluster scenarios, and channels spread over its shards. */
+  readonly cluster: { readonly events: number; readonly channels: number };
 }
 
 const FULL: Sizes = {
@@ -62,6 +65,7 @@ const FULL: Sizes = {
   burst: 30_000,
   history: 50_000,
   resumed: 1_000,
+  cluster: { events: 50_000, channels: 10_000 },
 };
 
 const QUICK: Sizes = {
@@ -86,6 +90,7 @@ const QUICK: Sizes = {
   burst: 300,
   history: 500,
   resumed: 100,
+  cluster: { events: 300, channels: 200 },
 };
 
 const BYTES = { "100B": 100, "300B": 300, "1KB": 1_024, "16KB": 16_384 } as const;
@@ -366,5 +371,42 @@ export function scenarios({ quick }: { quick: boolean }): Scenario[] {
       },
     }),
     resumeScenario({ missed: sizes.resumed, ...runs }),
+    clusterThroughput(sizes.cluster.events, runs),
+    shardingScenario({ events: sizes.cluster.events, ...runs }),
+    spreadScenario({ channels: sizes.cluster.channels, ...runs }, busRedis),
   ];
+}
+
+/** Scenario 15: one channel's throughput on the cluster against one Redis server. */
+function clusterThroughput(
+  events: number,
+  runs: { readonly warmups: number; readonly rounds: number },
+): Scenario {
+  const spec = (contenders: readonly Contender[]) =>
+    pipeScenario({
+      id: "cluster-throughput",
+      title: "15. One channel on a three-master cluster against one Redis server",
+      description: `${events.toLocaleString("en-US")} events of about 300 B published without awaiting each (1,000 in flight) to one channel with one subscriber, by the bus on one Redis server and on a cluster (SPUBLISH to the channel's shard); events/s to the last delivery and CPU time per event.`,
+      metrics: [EVENTS_PER_SECOND, CPU_PER_EVENT],
+      contenders,
+      reference: busRedis,
+      targets: [
+        {
+          kind: "ratio",
+          metric: "eventsPerSec",
+          contender: "bus/cluster",
+          versus: busRedis.name,
+          atLeast: 0.8,
+        },
+      ],
+      ...runs,
+      pool: { size: Math.min(POOL_SIZE, events), bytes: 300 },
+      measure: (pipe, receiver, pool) =>
+        withCpu(events, () => pipelined(pipe, receiver, pool, events)),
+    });
+  const { open: _open, ...description } = spec([
+    busRedis,
+    { name: "bus/cluster", openPipe: busRedis.openPipe },
+  ]);
+  return onCluster(description, (cluster) => spec([busRedis, busOnCluster(cluster, busRedis)]));
 }
