@@ -160,6 +160,10 @@ export function channelsQuerySchema(maxChannels: number) {
           description: `an agent to follow; repeat for more (at most ${maxChannels} channels in all, with project=)`,
         }),
       types: TypesSchema.optional(),
+      last_event_id: z.string().optional().meta({
+        description:
+          "resume every channel after its position: an `id:` of this stream (`project:<uuid>=<position>,...`). A reconnecting EventSource sends the `Last-Event-ID` header instead, which wins",
+      }),
     })
     .transform((query, context) => {
       const channels = new Map<string, ChannelAddress>();
@@ -174,7 +178,11 @@ export function channelsQuerySchema(maxChannels: number) {
         });
         return z.NEVER;
       }
-      return { channels: [...channels.values()], types: query.types };
+      return {
+        channels: [...channels.values()],
+        types: query.types,
+        last_event_id: query.last_event_id,
+      };
     });
 }
 

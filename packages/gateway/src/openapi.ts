@@ -84,10 +84,19 @@ const RESUME_DESCRIPTION = [
   "that is not a position) sends `event: reload` first. See docs/gateway.md.",
 ].join(" ");
 
+const MULTI_RESUME_DESCRIPTION = [
+  "With history on, every `id:` is the stream's resume vector, `project:<uuid>=<position>,...`",
+  "(each channel's last position), and the stream resumes every channel after `Last-Event-ID`",
+  "(or `?last_event_id=`) as a one-channel stream does, with one `event: start` per channel and",
+  '`event: reload` naming the channel (`data: {"channel",...}`) where events cannot be recovered.',
+].join(" ");
+
 function sseResponse(kind: "one" | "multi"): oas31.ResponseObject {
   const description = SSE_DESCRIPTION.replace(
     "%ID%",
-    kind === "one" ? "the event's position (history on; none without)" : "the event id",
+    kind === "one"
+      ? "the event's position (history on; none without)"
+      : "the stream's resume vector (history on; the event id without)",
   )
     .replace(
       "%DATA%",
@@ -97,7 +106,7 @@ function sseResponse(kind: "one" | "multi"): oas31.ResponseObject {
     )
     .replace("%CHANNEL%", kind === "one" ? "" : ',"channel"');
   return {
-    description: kind === "one" ? `${description} ${RESUME_DESCRIPTION}` : description,
+    description: `${description} ${kind === "one" ? RESUME_DESCRIPTION : MULTI_RESUME_DESCRIPTION}`,
     content: { "text/event-stream": { schema: { type: "string" } } },
   };
 }
@@ -206,7 +215,10 @@ export function openApiDocument(settings: OpenApiSettings): oas31.OpenAPIObject 
           summary: "Follow several projects and agents live on one stream (SSE)",
           operationId: "followChannels",
           tags: ["streams"],
-          requestParams: { query: channelsQuerySchema(settings.limits.channelsPerStream) },
+          requestParams: {
+            query: channelsQuerySchema(settings.limits.channelsPerStream),
+            header: StreamHeadersSchema,
+          },
           ...streamSecurity,
           responses: {
             "200": sseResponse("multi"),

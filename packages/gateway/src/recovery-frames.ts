@@ -27,29 +27,38 @@ export interface Reload {
   readonly position: string | undefined;
   /** The channel, on a multi-channel stream (`project:<uuid>` or `agent:<uuid>`). */
   readonly channel?: string;
+  /** The `id:` of a multi-channel stream: its resume vector (a one-channel stream's is `position`). */
+  readonly id?: string | undefined;
 }
 
 /**
  * `event: start`, `id:` the position, `data: {"position","since","replayed"}`:
- * so a client that receives no event still has a resume point.
+ * so a client that receives no event still has a resume point. On a
+ * multi-channel stream, `data` names the `channel` and `id` is the stream's
+ * resume vector.
  */
-export function formatStart(recovery: ChannelRecovery): string {
+export function formatStart(
+  recovery: ChannelRecovery,
+  multi?: { readonly channel: string; readonly id: string | undefined },
+): string {
   const data = {
+    ...(multi === undefined ? {} : { channel: multi.channel }),
     position: recovery.position ?? null,
     since: recovery.since ?? null,
     replayed: recovery.replayed,
   };
+  const id = multi === undefined ? recovery.position : multi.id;
   return formatMessage({
     event: RECOVERY_EVENTS.start,
-    ...(recovery.position === undefined ? {} : { id: recovery.position }),
+    ...(id === undefined ? {} : { id }),
     data: JSON.stringify(data),
   });
 }
 
 /**
- * `event: reload`, `id:` the position to go on from (one-channel streams),
- * `data: {"reason","after","position","message"}` (and `channel` on a
- * multi-channel stream, whose `id:` lines are not positions).
+ * `event: reload`, `id:` the position to go on from (on a multi-channel
+ * stream, its resume vector), `data: {"reason","after","position","message"}`
+ * (and `channel` on a multi-channel stream).
  */
 export function formatReload(reload: Reload): string {
   const data = {
@@ -59,7 +68,7 @@ export function formatReload(reload: Reload): string {
     position: reload.position ?? null,
     message: `${missing(reload)} and cannot be recovered (${reload.reason}): reload from your source of truth`,
   };
-  const id = reload.channel === undefined ? reload.position : undefined;
+  const id = reload.channel === undefined ? reload.position : reload.id;
   return formatMessage({
     event: RECOVERY_EVENTS.reload,
     ...(id === undefined ? {} : { id }),
@@ -75,12 +84,10 @@ function missing(reload: Reload): string {
     : `events after ${reload.after} are missing`;
 }
 
-/** The `reload` of a `gap` delivery. */
-export function reloadOf(gap: Extract<Delivery, { kind: "gap" }>, channel?: string): Reload {
-  return {
-    reason: gap.reason,
-    after: gap.after,
-    position: gap.resumeFrom,
-    ...(channel === undefined ? {} : { channel }),
-  };
+/** The `reload` of a `gap` delivery; on a multi-channel stream, with its channel and resume vector. */
+export function reloadOf(
+  gap: Extract<Delivery, { kind: "gap" }>,
+  multi?: { readonly channel: string; readonly id: string | undefined },
+): Reload {
+  return { reason: gap.reason, after: gap.after, position: gap.resumeFrom, ...multi };
 }

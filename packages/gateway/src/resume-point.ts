@@ -28,10 +28,16 @@ export type ResumePoint =
  * no id sends).
  */
 export function resumePointOf(header: unknown, query: string | undefined): ResumePoint {
-  const text = typeof header === "string" && header !== "" ? header : query;
-  if (text === undefined || text === "") return { kind: "none" };
+  const text = resumePointText(header, query);
+  if (text === undefined) return { kind: "none" };
   const position = asPosition(text);
   return position === undefined ? { kind: "invalid" } : { kind: "position", position };
+}
+
+/** The text a stream resumes from: the header, else the query parameter; `undefined` for none or empty. */
+export function resumePointText(header: unknown, query: string | undefined): string | undefined {
+  const text = typeof header === "string" && header !== "" ? header : query;
+  return text === undefined || text === "" ? undefined : text;
 }
 
 /** `text` if it is a position (see `parsePosition`), else `undefined`. */

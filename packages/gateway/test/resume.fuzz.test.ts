@@ -51,12 +51,13 @@ function resumePoints(epoch: string): fc.Arbitrary<string> {
 }
 
 /**
- * Opens the stream with `headers`, reads until its first `event: start` (or
- * the end), and closes it; resolves with the status and the text.
+ * Opens the stream with `headers`, reads until its `starts`-th `event: start`
+ * (or the end), and closes it; resolves with the status and the text.
  */
 function openOnce(
   url: string,
   headers: Record<string, string>,
+  starts = 1,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers, signal: AbortSignal.timeout(5_000) });
@@ -69,7 +70,8 @@ function openOnce(
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => {
         text += chunk;
-        if (/^event: start\n(?:id: .*\n)?data: .*\n\n/m.test(text)) done();
+        const started = text.match(/^event: start\n(?:id: .*\n)?data: .*\n\n/gm)?.length ?? 0;
+        if (started >= starts) done();
       });
       response.on("end", done);
     });
@@ -125,6 +127,63 @@ describe.each(backends)("resume fuzz on %s", (_name, options) => {
     // The generated points reach both kinds of answer (a resume at the top, replaying nothing, is rare).
     expect(seen).toContain("reload");
     expect(seen).toContain("replay");
+    await waitFor("every fuzzed stream to be released", () => gateway.bus.stats().channels === 0);
+  });
+});
+
+describe.each(backends)("multi-channel resume fuzz on %s", (_name, options) => {
+  it("resume fuzz - any resume point of a multi-channel stream opens it: per channel, replayed events or a reload, then start", async () => {
+    const { url, gateway } = await startGateway({
+      ...options(),
+      history: { maxEntries: MAX_ENTRIES },
+    });
+    const [a, b] = [uuid(), uuid()];
+    for (const project of [a, b]) {
+      for (let n = 0; n < PUBLISHED; n++) {
+        const response = await postJson(`${url}/v1/projects/${project}/events`, {
+          type: "issue.created",
+          actor_type: "system",
+          payload: { n },
+        });
+        expect(response.status).toBe(202);
+      }
+    }
+    const page = await (await fetch(`${url}/v1/projects/${a}/history`)).json();
+    const { epoch } = parsePosition((page as { current: string }).current);
+    const label = fc.constantFrom(
+      `project:${a}`,
+      `project:${b}`,
+      `project:${uuid()}`,
+      "agent:x",
+      "",
+    );
+    const vector = fc
+      .array(fc.tuple(label, resumePoints(epoch)), { minLength: 1, maxLength: 3 })
+      .map((parts) => parts.map(([name, position]) => `${name}=${position}`).join(","));
+    const stream = `${url}/v1/events?project=${a}&project=${b}`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(vector, resumePoints(epoch)),
+        fc.boolean(),
+        async (resume, inQuery) => {
+          const target = inQuery ? `${stream}&last_event_id=${encodeURIComponent(resume)}` : stream;
+          const headers: Record<string, string> = inQuery ? {} : { "last-event-id": resume };
+          const { status, text } = await openOnce(target, headers, 2);
+          expect(status, resume).toBe(200);
+          const names = [...text.matchAll(/^event: (.+)$/gm)].map((match) => match[1]);
+          expect(
+            names.filter((name) => name === "start"),
+            resume,
+          ).toHaveLength(2);
+          expect(names.at(-1), resume).toBe("start");
+          expect(
+            names.every((name) => ["start", "reload", "issue.created"].includes(name as string)),
+            resume,
+          ).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
     await waitFor("every fuzzed stream to be released", () => gateway.bus.stats().channels === 0);
   });
 });

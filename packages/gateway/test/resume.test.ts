@@ -225,3 +225,75 @@ describe("resume - without history", () => {
     expect(stream.text).toMatch(/^retry: \d+\n\nevent: issue\.created\ndata: \{[^\n]+\}\n\n$/);
   });
 });
+
+describe.each(backends)("multi-channel resume on %s", (_name, options) => {
+  const multiOf = (url: string, projects: readonly string[]) =>
+    `${url}/v1/events?${projects.map((project) => `project=${project}`).join("&")}`;
+
+  it("multi-stream resume - every id is the resume vector; an EventSource cut off resumes each channel: every event once, in order", async () => {
+    const { url: gatewayUrl } = await startGateway({ ...options(), retryMs: 50 });
+    const { proxy, url } = await CuttableProxy.start(gatewayUrl);
+    const [a, b] = [uuid(), uuid()];
+    const follower = new Follower(multiOf(url, [a, b]), {}, { multiChannel: true });
+    await follower.started(2);
+    const first = [
+      ...(await publishMany(gatewayUrl, a, 2)),
+      ...(await publishMany(gatewayUrl, b, 1)),
+    ];
+    await follower.received(3);
+
+    proxy.cut();
+    await proxy.holding();
+    const missedA = await publishMany(gatewayUrl, a, 2, 2);
+    const missedB = await publishMany(gatewayUrl, b, 2, 1);
+    proxy.restore();
+    await follower.started(4);
+    const after = [
+      ...(await publishMany(gatewayUrl, a, 1, 4)),
+      ...(await publishMany(gatewayUrl, b, 1, 3)),
+    ];
+    await follower.received(9);
+
+    expect(follower.reloads).toEqual([]);
+    expect(proxy.connections).toBe(2);
+    const eventIds = follower.sequence.filter((item) => item !== "start");
+    expect(eventIds).toHaveLength(9);
+    expect(new Set(eventIds).size).toBe(9);
+    const onChannel = (project: string) =>
+      follower.events.filter((_, index) => follower.channels[index] === `project:${project}`);
+    expect(onChannel(a).map((event) => event.id)).toEqual([
+      ...first.slice(0, 2),
+      ...missedA,
+      after[0],
+    ]);
+    expect(onChannel(b).map((event) => event.id)).toEqual([first[2], ...missedB, after[1]]);
+    // The last id names both channels at their last positions.
+    const last = follower.ids.at(-1) ?? "";
+    const [lastA] = (await positions(gatewayUrl, a)).slice(-1);
+    const [lastB] = (await positions(gatewayUrl, b)).slice(-1);
+    expect(last.split(",").sort()).toEqual(
+      [`project:${a}=${lastA}`, `project:${b}=${lastB}`].sort(),
+    );
+  });
+
+  it("multi-stream resume - a Last-Event-ID that is not this stream's vector: reload on each channel, then its start", async () => {
+    const { url } = await startGateway(options());
+    const [a, b] = [uuid(), uuid()];
+    await publishMany(url, a, 1);
+    for (const resume of [uuid(), `project:${uuid()}=0000aaaa.1`, "project:x"]) {
+      const follower = new Follower(
+        multiOf(url, [a, b]),
+        { "last-event-id": resume },
+        {
+          multiChannel: true,
+        },
+      );
+      await follower.started(2);
+      expect(follower.sequence, resume).toEqual(["reload", "start", "reload", "start"]);
+      expect(follower.reloads.map((reload) => reload.reason)).toEqual([
+        "invalid-position",
+        "invalid-position",
+      ]);
+    }
+  });
+});

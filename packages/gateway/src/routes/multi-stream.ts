@@ -12,7 +12,9 @@ import {
   parseRequestPart,
   typesQueryOf,
 } from "../http-schemas.js";
-import { formatReload, reloadOf } from "../recovery-frames.js";
+import { formatReload, formatStart, reloadOf } from "../recovery-frames.js";
+import { RESUME_HEADER, resumePointText } from "../resume-point.js";
+import { encodeResumeVector, parseResumeVector } from "../resume-vector.js";
 import { formatMessage } from "../sse.js";
 import { openStream, type StreamDependencies } from "../stream-session.js";
 import { channelOf } from "./target.js";
@@ -23,10 +25,14 @@ export const MULTI_STREAM_ROUTE = "/v1/events";
 /**
  * Registers the multi-channel stream. Every channel named must be granted by
  * the token (403 names the first that is not); at most `channelsPerStream`
- * channels (400 beyond). Each message is `event:` the type, `id:` the event
- * id, and `data:` `{"channel":"agent:<uuid>","event":<wire JSON>}`; with
- * history on, missing events that cannot be recovered are an `event: reload`
- * naming the channel. It does not resume (its `id:` lines are not positions).
+ * channels (400 beyond). Each message is `event:` the type and `data:`
+ * `{"channel":"agent:<uuid>","event":<wire JSON>}`. Its `id:` is the event id
+ * without history; with history it is the stream's resume vector (each
+ * channel's last position, see `resume-vector.ts`), so a reconnecting
+ * `EventSource` resumes every channel as a one-channel stream does: the
+ * missed events, then `event: start` per channel (naming it), then live ones;
+ * `event: reload` naming the channel wherever events cannot be recovered (a
+ * resume point that is not a vector of this stream's channels included).
  * Otherwise it behaves as a one-channel stream: the same start, heartbeats,
  * `?types=`, `event: error` endings and per-client quota.
  */
@@ -37,30 +43,64 @@ export function registerMultiStreamRoute(
 ): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
   const querySchema = channelsQuerySchema(channelsPerStream);
-  // An event object belongs to one channel, so one memo serves every label.
-  const frames = new Frames(app.log);
+  // An event object belongs to one channel, so one memo of its data serves every stream.
+  const data = new Frames(app.log);
   app.get(MULTI_STREAM_ROUTE, { onRequest, exposeHeadRoute: false }, async (request, reply) => {
-    const { channels, types } = parseRequestPart("query", querySchema, typesQueryOf(request.query));
+    const query = parseRequestPart("query", querySchema, typesQueryOf(request.query));
+    const { channels, types } = query;
     const access = deps.guard.accessOf(request);
     for (const address of channels) access.assertRead(address);
-    const feeds = channels.map((address) => {
-      const label = channelLabel(address);
-      const format = (event: Event): string => formatChannelMessage(label, event);
+    const labels = channels.map(channelLabel);
+    const resume = resumePointText(request.headers[RESUME_HEADER], query.last_event_id);
+    const since = resume === undefined ? new Map() : parseResumeVector(resume, labels);
+    // Each channel's last position on this stream: every `id:` carries them all.
+    const positions = new Map<string, string>(since);
+    const vector = (label: string, position: string | undefined): string | undefined => {
+      if (position !== undefined) positions.set(label, position);
+      return encodeResumeVector(positions);
+    };
+    const feeds = channels.map((address, index) => {
+      const label = labels[index] as string;
       const frame = (delivery: Delivery): string | undefined => {
-        if (delivery.kind === "event") return frames.of(delivery.event, format);
-        return delivery.kind === "gap" ? formatReload(reloadOf(delivery, label)) : undefined;
+        switch (delivery.kind) {
+          case "event": {
+            const { event, position } = delivery;
+            const text = data.of(event, (of) => channelData(label, of));
+            if (text === undefined) return undefined;
+            const id =
+              deps.bus.positionOf(event) === undefined ? event.id : vector(label, position);
+            return formatMessage({
+              event: event.type,
+              ...(id === undefined ? {} : { id }),
+              data: text,
+            });
+          }
+          case "gap":
+            return formatReload(
+              reloadOf(delivery, { channel: label, id: vector(label, delivery.resumeFrom) }),
+            );
+          case "start": {
+            const { recovery } = delivery;
+            const multi = { channel: label, id: vector(label, recovery.position) };
+            const start = formatStart(recovery, multi);
+            if (since !== undefined) return start;
+            // Asked to resume from something that is not this stream's vector: nothing replayed.
+            const reload = {
+              reason: "invalid-position",
+              after: undefined,
+              position: recovery.position,
+            } as const;
+            return formatReload({ ...reload, ...multi }) + start;
+          }
+        }
       };
-      return { channel: channelOf(deps.bus, address), frame };
+      return { channel: channelOf(deps.bus, address), since: since?.get(label), frame };
     });
     await openStream(request, reply, deps, { kind: "multi", access, types, feeds });
   });
 }
 
-/** An event's message on a multi-channel stream; `data:` is a `ChannelMessage`. */
-function formatChannelMessage(label: string, event: Event): string {
-  return formatMessage({
-    event: event.type,
-    id: event.id,
-    data: `{"channel":${JSON.stringify(label)},"event":${encodeEvent(event)}}`,
-  });
+/** The `data:` of an event's message: a `ChannelMessage`. */
+function channelData(label: string, event: Event): string {
+  return `{"channel":${JSON.stringify(label)},"event":${encodeEvent(event)}}`;
 }
