@@ -121,7 +121,8 @@ export class StreamSession implements DeliverySink, OpenStream {
   readonly #log: FastifyBaseLogger;
   /** One subscription per feed, in the order of `spec.feeds`. */
   readonly #subs: readonly Subscription[];
-  readonly #release: () => void;
+  /** Whose quota the stream counts against (given back once, see {@link finish} and #connectionClosed). */
+  readonly #client: string;
   #sse: SseStream | undefined;
   #cancelExpiry: (() => void) | undefined;
   #ended = false;
@@ -142,13 +143,12 @@ export class StreamSession implements DeliverySink, OpenStream {
     this.#deps = deps;
     this.#spec = spec;
     this.#log = request.log;
-    this.#release = deps.quota.acquire(deps.guard.clientOf(request));
-    const options: SubscribeOptions = {
-      bufferSize: deps.settings.streamBuffer,
-      overflow: "error",
-    };
-    this.#subs = spec.feeds.map((feed) => subscribeFeed(deps.bus, feed, options));
-    res.once("close", () => this.#connectionClosed());
+    this.#client = deps.guard.clientOf(request);
+    deps.quota.acquire(this.#client);
+    this.#subs = subscribeFeeds(deps, spec.feeds);
+    // 'close' is emitted once: `on` spares the wrapper that `once` allocates. The listener's
+    // scope holds `this` only, not what the constructor was given.
+    res.on("close", () => this.#connectionClosed());
   }
 
   /** Settles when every subscription is confirmed, or rejects with why one failed. */
@@ -193,7 +193,7 @@ export class StreamSession implements DeliverySink, OpenStream {
     this.#cancelExpiry?.();
     for (const sub of this.#subs) sub.unsubscribe();
     const sse = this.#sse;
-    if (sse === undefined) this.#release();
+    if (sse === undefined) this.#deps.quota.release(this.#client);
     else if (how.kind === "failed") sse.fail(how.reason);
     else sse.end(how.comment);
   }
@@ -276,7 +276,7 @@ export class StreamSession implements DeliverySink, OpenStream {
     this.finish({ kind: "clean" });
     if (sse === undefined) return;
     this.#deps.streams.delete(this);
-    this.#release();
+    this.#deps.quota.release(this.#client);
     this.#deps.metrics.openStreams.dec({ kind: this.#spec.kind });
     this.#log.info(
       { ...this.#channels(), reason: sse.endReason?.code ?? "closed" },
@@ -292,6 +292,12 @@ export class StreamSession implements DeliverySink, OpenStream {
       ? { channel: only.channel }
       : { channels: feeds.map((feed) => feed.channel) };
   }
+}
+
+/** One subscription per feed, each with the gateway's stream buffer and the slow-consumer rule. */
+function subscribeFeeds(deps: StreamDependencies, feeds: readonly StreamFeed[]): Subscription[] {
+  const options: SubscribeOptions = { bufferSize: deps.settings.streamBuffer, overflow: "error" };
+  return feeds.map((feed) => subscribeFeed(deps.bus, feed, options));
 }
 
 /**
