@@ -97,6 +97,8 @@ export interface DeliverySink {
    * yield it. Return false when backed up (a socket's `write()` returned
    * false): the subscription then buffers what follows, in its bounded buffer
    * under its overflow policy, until {@link Subscription.resume} is called.
+   * It runs on the bus's receive path: an error it throws is rethrown on a
+   * microtask (an uncaught exception), and the other subscriptions go on.
    */
   deliver(delivery: Delivery): boolean;
   /**
@@ -401,11 +403,20 @@ export class EventSubscription implements Subscription {
     this.#drain(sink);
   }
 
-  /** Calls `sink.deliver` with `item`, keeping what arrives meanwhile for after it. */
+  /**
+   * Calls `sink.deliver` with `item`, keeping what arrives meanwhile for
+   * after it. A `deliver` that throws does not stop the receive path (the
+   * other subscriptions, the transport): its error is rethrown on a
+   * microtask, where it surfaces as an uncaught exception like any bug.
+   */
   #handOver(sink: SinkState, item: Item): void {
     sink.busy = true;
     try {
       sink.paused = !sink.sink.deliver(this.#deliveryOf(item));
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
     } finally {
       sink.busy = false;
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   type Delivery,
   type DeliverySink,
@@ -357,6 +357,28 @@ describe("subscription - consume (push-style sink)", () => {
     ended.consume(late.sink);
     expect(late.seqs()).toEqual([0]);
     expect(late.ends).toEqual([undefined]);
+  });
+
+  it("a sink that throws does not stop the receive path; the error is rethrown on a microtask", () => {
+    const { sub } = subscription({ bufferSize: 10 });
+    const failure = new Error("sink bug");
+    const { sink, seqs } = recorder((_, index) => {
+      if (index === 0) throw failure;
+      return true;
+    });
+    const deferred: (() => void)[] = [];
+    const spy = vi.spyOn(globalThis, "queueMicrotask").mockImplementation((task) => {
+      deferred.push(task);
+    });
+    try {
+      sub.consume(sink);
+      deliver(sub, events(2));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(seqs()).toEqual([0, 1]);
+    expect(deferred).toHaveLength(1);
+    expect(() => deferred[0]?.()).toThrow(failure);
   });
 
   it("is consumed one way only", () => {

@@ -16,7 +16,7 @@ import {
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Access } from "./access.js";
 import type { GatewaySettings } from "./config.js";
-import { NotReadyError, TokenExpiredError } from "./errors.js";
+import { InternalError, NotReadyError, TokenExpiredError } from "./errors.js";
 import type { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
 import type { StreamQuota } from "./limits.js";
@@ -211,7 +211,14 @@ export class StreamSession implements DeliverySink, OpenStream {
     const isEvent = delivery.kind === "event";
     const types = this.#spec.types;
     if (isEvent && types !== undefined && !types.has(delivery.event.type)) return true;
-    const frame = this.#feedOf(delivery.channel).frame(delivery);
+    let frame: string | undefined;
+    try {
+      frame = this.#feedOf(delivery.channel).frame(delivery);
+    } catch (error) {
+      // This stream's failure, not the bus's: the other streams go on.
+      this.finish({ kind: "failed", reason: endReasonOf(error) });
+      return false;
+    }
     if (frame === undefined) return true;
     const written = sse.send(frame);
     if (isEvent) this.#deps.metrics.eventsSent.inc();
@@ -255,7 +262,8 @@ export class StreamSession implements DeliverySink, OpenStream {
   #feedOf(channel: string): StreamFeed {
     const feeds = this.#spec.feeds;
     const only = feeds.length === 1 ? feeds[0] : feeds.find((feed) => feed.channel === channel);
-    if (only === undefined) throw new Error(`no feed of channel ${channel} on this stream`);
+    if (only === undefined)
+      throw new InternalError({ cause: `no feed of ${channel} on this stream` });
     return only;
   }
 
