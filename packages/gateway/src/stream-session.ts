@@ -145,7 +145,12 @@ export class StreamSession implements DeliverySink, OpenStream {
     this.#log = request.log;
     this.#client = deps.guard.clientOf(request);
     deps.quota.acquire(this.#client);
-    this.#subs = subscribeFeeds(deps, spec.feeds);
+    try {
+      this.#subs = subscribeFeeds(deps, spec.feeds);
+    } catch (error) {
+      deps.quota.release(this.#client);
+      throw error;
+    }
     // 'close' is emitted once: `on` spares the wrapper that `once` allocates. The listener's
     // scope holds `this` only, not what the constructor was given.
     res.on("close", () => this.#connectionClosed());
@@ -302,10 +307,20 @@ export class StreamSession implements DeliverySink, OpenStream {
   }
 }
 
-/** One subscription per feed, each with the gateway's stream buffer and the slow-consumer rule. */
+/**
+ * One subscription per feed, each with the gateway's stream buffer and the
+ * slow-consumer rule; none is left subscribed if one cannot be made.
+ */
 function subscribeFeeds(deps: StreamDependencies, feeds: readonly StreamFeed[]): Subscription[] {
   const options: SubscribeOptions = { bufferSize: deps.settings.streamBuffer, overflow: "error" };
-  return feeds.map((feed) => subscribeFeed(deps.bus, feed, options));
+  const subs: Subscription[] = [];
+  try {
+    for (const feed of feeds) subs.push(subscribeFeed(deps.bus, feed, options));
+  } catch (error) {
+    for (const sub of subs) sub.unsubscribe();
+    throw error;
+  }
+  return subs;
 }
 
 /**
