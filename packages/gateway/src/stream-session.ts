@@ -226,7 +226,7 @@ export class StreamSession implements DeliverySink, OpenStream {
     }
     if (frame === undefined) return true;
     const written = sse.send(frame);
-    if (isEvent) this.#deps.metrics.eventsSent.inc();
+    if (isEvent) this.#deps.metrics.eventSent();
     if (!written) this.#resumeOnDrain();
     return written;
   }
