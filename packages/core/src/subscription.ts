@@ -283,9 +283,9 @@ interface SinkState {
  * mostly idle, so each is seven fields, a size the subscription benchmark
  * holds it to (`docs/performance.md`): what only some use (the buffer, the
  * waiting `next()` calls, the end state, the `closed` promise, the abort
- * listener, a push-style sink, the drop count) is allocated on first use, what all of a bus's
- * subscriptions have in common is one shared object, and the one channel most
- * have is held without an array of its own.
+ * listener, a push-style sink, the drop count) is allocated on first use,
+ * what all of a bus's subscriptions have in common is one shared object, and
+ * the one channel most have is held without an array of its own.
  *
  * It joins its bus when built (which gives it its `ready`) and leaves it once
  * when it ends, whichever way it ends.

@@ -313,14 +313,18 @@ export class StreamSession implements DeliverySink, OpenStream {
  */
 function subscribeFeeds(deps: StreamDependencies, feeds: readonly StreamFeed[]): Subscription[] {
   const options: SubscribeOptions = { bufferSize: deps.settings.streamBuffer, overflow: "error" };
-  const subs: Subscription[] = [];
+  const made: Subscription[] = [];
   try {
-    for (const feed of feeds) subs.push(subscribeFeed(deps.bus, feed, options));
+    // `map` sizes the array the stream keeps; `made` (grown by push, with room to spare) is dropped.
+    return feeds.map((feed) => {
+      const sub = subscribeFeed(deps.bus, feed, options);
+      made.push(sub);
+      return sub;
+    });
   } catch (error) {
-    for (const sub of subs) sub.unsubscribe();
+    for (const sub of made) sub.unsubscribe();
     throw error;
   }
-  return subs;
 }
 
 /**
