@@ -36,6 +36,9 @@ import { SubscriptionPlanner } from "./subscription-planner.js";
 import type { Transport, TransportConnectionEvent } from "./transport.js";
 import { MemoryTransport } from "./transports/memory.js";
 
+/** How many pairs of non-default subscription settings a bus remembers (see `#sharedFor`). */
+const MAX_SHARED_SETTINGS = 16;
+
 /** The default bound on an encoded event, in bytes (1 MiB). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -178,6 +181,8 @@ export class EventBus {
   readonly #opened: Promise<void>;
   /** What every subscription with default options shares. */
   readonly #defaults: SubscriptionShared;
+  /** The shared part of subscriptions with other settings than the bus's, one per setting pair. */
+  readonly #otherSettings = new Map<string, SubscriptionShared>();
   #isOpen = false;
   /** Why the transport failed to open, once it has. */
   #openFailure: Error | undefined;
@@ -386,10 +391,7 @@ export class EventBus {
     const since = this.#resumePoints(unique, options.since);
     const bufferSize = positiveInteger("bufferSize", options.bufferSize ?? this.#bufferSize);
     const replayLimit = positiveInteger("replayLimit", options.replayLimit ?? bufferSize);
-    const shared =
-      options.bufferSize === undefined && options.overflow === undefined
-        ? this.#defaults
-        : { ...this.#defaults, bufferSize, overflow: options.overflow ?? this.#overflow };
+    const shared = this.#sharedFor(bufferSize, options.overflow ?? this.#overflow);
     const sub = new EventSubscription(unique, shared, options.signal);
     this.#continuity?.subscribed(sub, since, replayLimit);
     return sub;
@@ -426,6 +428,23 @@ export class EventBus {
    */
   get connected(): boolean {
     return this.#isOpen && !this.#down && this.#closing === undefined;
+  }
+
+  /**
+   * What subscriptions with these settings share: the bus's defaults, or one
+   * object per pair of other settings, so that thousands of subscriptions
+   * with the same non-default settings (a gateway's streams) share one.
+   */
+  #sharedFor(bufferSize: number, overflow: OverflowPolicy): SubscriptionShared {
+    if (bufferSize === this.#bufferSize && overflow === this.#overflow) return this.#defaults;
+    const key = `${bufferSize}:${overflow}`;
+    let shared = this.#otherSettings.get(key);
+    if (shared === undefined) {
+      shared = { ...this.#defaults, bufferSize, overflow };
+      // A program that varies its settings per subscription gets an object each, not a growing map.
+      if (this.#otherSettings.size < MAX_SHARED_SETTINGS) this.#otherSettings.set(key, shared);
+    }
+    return shared;
   }
 
   /** Counters since the bus was created: what was published, delivered, dropped, lost. */

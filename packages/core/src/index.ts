@@ -83,6 +83,7 @@ export {
   type ChannelRecovery,
   DEFAULT_BUFFER_SIZE,
   type Delivery,
+  type DeliverySink,
   type OverflowPolicy,
   type SubscribeOptions,
   type Subscription,

@@ -86,6 +86,32 @@ export type Delivery =
     };
 
 /**
+ * A push-style consumer of a subscription (see {@link Subscription.consume}):
+ * each delivery is handed to it synchronously, as it arrives, with no promise
+ * or microtask in between, so one event can be written to thousands of
+ * sockets in one turn of the event loop.
+ */
+export interface DeliverySink {
+  /**
+   * Takes one delivery, in the order {@link Subscription.deliveries} would
+   * yield it. Return false when backed up (a socket's `write()` returned
+   * false): the subscription then buffers what follows, in its bounded buffer
+   * under its overflow policy, until {@link Subscription.resume} is called.
+   * It runs on the bus's receive path: an error it throws is rethrown on a
+   * microtask (an uncaught exception), and the other subscriptions go on.
+   */
+  deliver(delivery: Delivery): boolean;
+  /**
+   * Called once, when the subscription has ended: with the error that ended
+   * it (`SlowConsumerError`, a failed subscribe) at once, what it buffered
+   * not handed over (`pending` says how much); with `undefined` after it
+   * unsubscribed, or after the bus closed and everything buffered was handed
+   * over.
+   */
+  end(error: Error | undefined): void;
+}
+
+/**
  * The events of some channels, as an async iterator. It is subscribed from the
  * moment `subscribe` returns; `ready` says when the server has confirmed it.
  * Leaving a `for await` loop (`break`, `return`, a throw), calling
@@ -134,6 +160,31 @@ export interface Subscription
    * reported through `bus.on("gap")` and the bus's stats).
    */
   deliveries(): AsyncIterableIterator<Delivery, undefined, undefined>;
+  /**
+   * Consumes the subscription push-style: hands `sink` each item that
+   * {@link deliveries} would yield, in the same order, synchronously as it is
+   * delivered (what was buffered before the call first, at once). When
+   * `sink.deliver` returns false, later items wait in the subscription's
+   * bounded buffer, under its overflow policy, until {@link resume}. The end
+   * is reported to `sink.end`. Use it where a promise per event per consumer
+   * costs too much (the gateway writes each event to thousands of streams);
+   * otherwise iterate. Consume a subscription one way only.
+   *
+   * @throws {TypeError} if the subscription is already consumed by a sink or
+   * a `next()` call is waiting.
+   * @example
+   * sub.consume({
+   *   deliver: (delivery) => response.write(frameOf(delivery)),
+   *   end: () => response.end(),
+   * });
+   * response.on("drain", () => sub.resume());
+   */
+  consume(sink: DeliverySink): void;
+  /**
+   * Hands a {@link consume} sink that backed up what was buffered meanwhile,
+   * until it backs up again or the buffer is empty. Does nothing otherwise.
+   */
+  resume(): void;
   /** Stops receiving and ends the iterator; buffered events are discarded. Idempotent. */
   unsubscribe(): void;
   /** Unsubscribes (as {@link unsubscribe}) and ends the iterator. */
@@ -204,6 +255,8 @@ interface Extras {
     | { readonly promise: Promise<Error | undefined>; resolve(error: Error | undefined): void }
     | undefined;
   abort: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
+  /** The {@link Subscription.consume} sink, if any. */
+  sink: SinkState | undefined;
   /** Each channel's start (history on), and the promise `recovery` answers. */
   recovery:
     | {
@@ -214,14 +267,25 @@ interface Extras {
     | undefined;
 }
 
+/** A {@link DeliverySink} and where it stands. */
+interface SinkState {
+  readonly sink: DeliverySink;
+  /** Its last `deliver` returned false: items wait for `resume()`. */
+  paused: boolean;
+  /** A `deliver` call is running: an item arriving meanwhile (re-entrantly) waits its turn. */
+  busy: boolean;
+  /** `end` was called. */
+  ended: boolean;
+}
+
 /**
  * The bus's implementation of {@link Subscription}. A bus may hold 100,000,
  * mostly idle, so each is seven fields, a size the subscription benchmark
  * holds it to (`docs/performance.md`): what only some use (the buffer, the
  * waiting `next()` calls, the end state, the `closed` promise, the abort
- * listener, the drop count) is allocated on first use, what all of a bus's
- * subscriptions have in common is one shared object, and the one channel most
- * have is held without an array of its own.
+ * listener, a push-style sink, the drop count) is allocated on first use,
+ * what all of a bus's subscriptions have in common is one shared object, and
+ * the one channel most have is held without an array of its own.
  *
  * It joins its bus when built (which gives it its `ready`) and leaves it once
  * when it ends, whichever way it ends.
@@ -322,10 +386,76 @@ export class EventSubscription implements Subscription {
     return iterator;
   }
 
+  consume(sink: DeliverySink): void {
+    const extras = this.#ensureExtras();
+    if (extras.sink !== undefined || (this.#waiters?.length ?? 0) > 0) {
+      throw new TypeError("a subscription is consumed one way only: one sink, or its iterators");
+    }
+    const state: SinkState = { sink, paused: false, busy: false, ended: false };
+    extras.sink = state;
+    this.#drain(state);
+  }
+
+  resume(): void {
+    const sink = this.#extras?.sink;
+    if (sink === undefined || !sink.paused || sink.busy) return;
+    sink.paused = false;
+    this.#drain(sink);
+  }
+
+  /**
+   * Calls `sink.deliver` with `item`, keeping what arrives meanwhile for
+   * after it. A `deliver` that throws does not stop the receive path (the
+   * other subscriptions, the transport): its error is rethrown on a
+   * microtask, where it surfaces as an uncaught exception like any bug.
+   */
+  #handOver(sink: SinkState, item: Item): void {
+    sink.busy = true;
+    try {
+      sink.paused = !sink.sink.deliver(this.#deliveryOf(item));
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    } finally {
+      sink.busy = false;
+    }
+  }
+
+  /**
+   * Hands `sink` what is buffered until it backs up or the buffer is empty;
+   * then, if the subscription has ended, tells it so (see {@link DeliverySink.end}).
+   */
+  #drain(sink: SinkState): void {
+    // A failed subscription hands nothing more over (see DeliverySink.end).
+    while (!sink.paused && !sink.ended && this.#extras?.end?.error === undefined) {
+      const item = this.#queue?.shift();
+      if (item === undefined) break;
+      this.#handOver(sink, item);
+    }
+    const end = this.#extras?.end;
+    if (end !== undefined && (end.error !== undefined || this.pending === 0)) this.#endSink(sink);
+  }
+
+  #endSink(sink: SinkState): void {
+    if (sink.ended) return;
+    sink.ended = true;
+    sink.sink.end(this.#extras?.end?.error);
+  }
+
   #push(item: Item): void {
-    if (this.#extras?.end !== undefined) return;
+    const extras = this.#extras;
+    if (extras?.end !== undefined) return;
     const { counters, bufferSize, overflow } = this.#shared;
     const event = eventOf(item);
+    const sink = extras?.sink;
+    if (sink !== undefined && !sink.paused && !sink.busy) {
+      // Not paused and not busy: nothing is buffered, so this item is next.
+      if (event !== undefined) counters.delivered++;
+      this.#handOver(sink, item);
+      this.#drain(sink);
+      return;
+    }
     const waiters = this.#waiters;
     const waiter = waiters?.[0];
     if (waiter !== undefined && (event !== undefined || waiter.wantsDeliveries)) {
@@ -408,8 +538,10 @@ export class EventSubscription implements Subscription {
   }
 
   unsubscribe(): void {
+    if (this.#extras?.end !== undefined) return;
     // The consumer is done: what it has not read yet is dropped.
-    if (this.#finish(undefined)) this.#queue = undefined;
+    this.#queue = undefined;
+    this.#finish(undefined);
   }
 
   async return(): Promise<IteratorReturnResult<undefined>> {
@@ -442,6 +574,7 @@ export class EventSubscription implements Subscription {
       end: undefined,
       closed: undefined,
       abort: undefined,
+      sink: undefined,
       recovery: undefined,
     };
     return this.#extras;
@@ -482,6 +615,11 @@ export class EventSubscription implements Subscription {
     extras.closed?.resolve(error);
     // A subscription that ends before every channel started reports those that did.
     extras.recovery?.resolve(extras.recovery.started);
+    const sink = extras.sink;
+    // A sink that is handing over (or waits to) gets the end after what is buffered.
+    if (sink !== undefined && (error !== undefined || (!sink.busy && this.pending === 0))) {
+      this.#endSink(sink);
+    }
     return true;
   }
 }

@@ -21,14 +21,15 @@ export class Connections {
   constructor(server: Server) {
     server.on("connection", (socket: Socket) => {
       this.#inFlight.set(socket, 0);
-      socket.once("close", () => this.#inFlight.delete(socket));
+      // 'close' is emitted once: `on` spares the wrapper that `once` allocates, per socket.
+      socket.on("close", () => this.#inFlight.delete(socket));
     });
     server.on("request", (request, response) => {
       const socket: Socket = request.socket;
       const before = this.#inFlight.get(socket);
       if (before === undefined) return;
       this.#inFlight.set(socket, before + 1);
-      response.once("close", () => {
+      response.on("close", () => {
         const left = (this.#inFlight.get(socket) ?? 0) - 1;
         // The socket closed first: it is no longer ours to count.
         if (left < 0) return;

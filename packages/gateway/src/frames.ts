@@ -13,6 +13,8 @@ import type { FastifyBaseLogger } from "fastify";
 export class Frames {
   /** The frame of each event seen, or `null` for one that could not be encoded. */
   readonly #byEvent = new WeakMap<Event, string | null>();
+  /** The last event asked for and its frame: its streams ask for it one after another. */
+  #last: { readonly event: Event; readonly frame: string | null } | undefined;
   readonly #log: FastifyBaseLogger;
 
   constructor(log: FastifyBaseLogger) {
@@ -27,6 +29,8 @@ export class Frames {
    * is logged once per event, not once per stream.
    */
   of(event: Event, format: (event: Event) => string): string | undefined {
+    const last = this.#last;
+    if (last?.event === event) return last.frame ?? undefined;
     let frame = this.#byEvent.get(event);
     if (frame === undefined) {
       try {
@@ -37,6 +41,7 @@ export class Frames {
       }
       this.#byEvent.set(event, frame);
     }
+    this.#last = { event, frame };
     return frame ?? undefined;
   }
 }

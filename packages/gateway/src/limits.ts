@@ -91,11 +91,10 @@ export class StreamQuota {
   }
 
   /**
-   * Takes one stream of `client`'s quota; returns the function that gives it
-   * back (safe to call twice).
+   * Takes one stream of `client`'s quota; {@link release} gives it back.
    * @throws {TooManyStreamsError} when the client holds its quota already.
    */
-  acquire(client: string): () => void {
+  acquire(client: string): void {
     const open = this.#open.get(client) ?? 0;
     if (this.#max > 0 && open >= this.#max) {
       this.#metrics.streamsRefused.inc();
@@ -105,14 +104,13 @@ export class StreamQuota {
     }
     this.#open.set(client, open + 1);
     this.#metrics.streamClients.set(this.#open.size);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#open.get(client) ?? 1) - 1;
-      if (left === 0) this.#open.delete(client);
-      else this.#open.set(client, left);
-      this.#metrics.streamClients.set(this.#open.size);
-    };
+  }
+
+  /** Gives back one stream of `client`'s quota, taken with {@link acquire}; once per stream. */
+  release(client: string): void {
+    const left = (this.#open.get(client) ?? 1) - 1;
+    if (left === 0) this.#open.delete(client);
+    else this.#open.set(client, left);
+    this.#metrics.streamClients.set(this.#open.size);
   }
 }

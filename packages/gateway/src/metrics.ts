@@ -19,8 +19,8 @@ export class GatewayMetrics {
   readonly streamsRefused: Counter;
   /** Publishes refused by the publish rate limit. */
   readonly publishesRateLimited: Counter;
-  /** Events written to SSE streams (after each stream's `?types=` filter). */
-  readonly eventsSent: Counter;
+  /** Events written to SSE streams, after each stream's `?types=` filter (see {@link eventSent}). */
+  #eventsSent = 0;
   /** Events buffered for a stream that was cut off as a slow consumer, so never sent. */
   readonly eventsDropped: Counter;
   /**
@@ -58,10 +58,15 @@ export class GatewayMetrics {
       help: "Publishes refused (429) by the publish rate limit",
       registers,
     });
-    this.eventsSent = new Counter({
+    const eventsSent = (): number => this.#eventsSent;
+    new Counter({
       name: "eventbus_sse_events_sent_total",
       help: "Events written to SSE streams",
       registers,
+      collect() {
+        this.reset();
+        this.inc(eventsSent());
+      },
     });
     this.eventsDropped = new Counter({
       name: "eventbus_sse_events_dropped_total",
@@ -159,5 +164,14 @@ export class GatewayMetrics {
         this.set(bus.stats().channels);
       },
     });
+  }
+
+  /**
+   * Counts one event written to an SSE stream. It runs once per event per
+   * stream, so it is a plain increment, read into
+   * `eventbus_sse_events_sent_total` at scrape time.
+   */
+  eventSent(): void {
+    this.#eventsSent++;
   }
 }

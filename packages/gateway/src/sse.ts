@@ -64,21 +64,20 @@ const SSE_HEADERS = {
 } as const;
 
 /**
- * One open SSE response. Writes respect backpressure: {@link send} says when
- * the socket's buffer is full and {@link drained} waits for room, so a stream
- * holds at most one message beyond the socket's high-water mark. Ending it
+ * One open SSE response. {@link send} says when the socket's buffer is full,
+ * so a writer can hold what follows until the response's `drain`. Ending it
  * with a reason ({@link fail}) tells the client why before closing. Either
  * way, a client that does not read up to the end within `graceMs` is cut off,
- * so a stuck client cannot hold memory or delay shutdown.
+ * so a stuck client cannot hold memory or delay shutdown. It adds no
+ * listener of its own to the response: its owner listens for `close` and
+ * calls {@link closed}.
  */
 export class SseStream {
-  /** Resolves when the connection has closed, for whatever reason. */
-  readonly closed: Promise<void>;
   readonly #res: ServerResponse;
   readonly #graceMs: number;
   #ended = false;
   #endReason: SseEndReason | undefined;
-  #wake: (() => void) | undefined;
+  #cutOff: NodeJS.Timeout | undefined;
 
   /**
    * Writes the status line, headers and the `retry:` hint. The response must
@@ -90,13 +89,6 @@ export class SseStream {
   ) {
     this.#res = res;
     this.#graceMs = options.graceMs;
-    this.closed = new Promise((resolve) => {
-      res.once("close", () => {
-        this.#ended = true;
-        this.#wakeUp();
-        resolve();
-      });
-    });
     res.writeHead(200, SSE_HEADERS);
     res.write(formatRetry(options.retryMs));
   }
@@ -109,8 +101,8 @@ export class SseStream {
   /**
    * Writes one message, formatted by {@link formatMessage} (callers that send
    * one message to many streams format it once). Returns false when the caller
-   * should wait for {@link drained} before the next one (the socket's buffer
-   * is full, or the stream has ended and the message was not written).
+   * should wait for the response's `drain` before the next one (the socket's
+   * buffer is full), or when the stream has ended and the message was not written.
    */
   send(formatted: string): boolean {
     if (this.#ended) return false;
@@ -123,20 +115,6 @@ export class SseStream {
    */
   comment(text: string): void {
     if (!this.#ended && !this.#res.writableNeedDrain) this.#res.write(formatComment(text));
-  }
-
-  /** Resolves when there is room to write again, or when the stream has ended. */
-  drained(): Promise<void> {
-    if (this.#ended || !this.#res.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.#res.off("drain", done);
-        this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      this.#res.once("drain", done);
-    });
   }
 
   /** Ends the stream cleanly, after an optional comment; the client may reconnect. Idempotent. */
@@ -164,18 +142,19 @@ export class SseStream {
     return this.#endReason;
   }
 
+  /** The connection has closed (its owner heard `close`): nothing more is written, no cut-off is due. */
+  closed(): void {
+    this.#ended = true;
+    clearTimeout(this.#cutOff);
+    this.#cutOff = undefined;
+  }
+
   /** Ends the response; a client that has not read up to its end within the grace period is cut off. */
   #finish(): void {
     this.#ended = true;
     this.#res.end();
-    this.#wakeUp();
     if (!this.#res.writableFinished) {
-      const timer = setTimeout(() => this.#res.destroy(), this.#graceMs).unref();
-      this.closed.then(() => clearTimeout(timer));
+      this.#cutOff = setTimeout(() => this.#res.destroy(), this.#graceMs).unref();
     }
-  }
-
-  #wakeUp(): void {
-    this.#wake?.();
   }
 }

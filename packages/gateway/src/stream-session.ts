@@ -3,8 +3,10 @@
  * routes authorize and parse, then hand a {@link StreamSpec} to
  * {@link openStream}; a {@link StreamSession} owns everything after that.
  */
+import type { ServerResponse } from "node:http";
 import {
   type Delivery,
+  type DeliverySink,
   type EventBus,
   type EventType,
   HistoryDisabledError,
@@ -14,14 +16,14 @@ import {
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Access } from "./access.js";
 import type { GatewaySettings } from "./config.js";
-import { NotReadyError, TokenExpiredError } from "./errors.js";
+import { InternalError, NotReadyError, TokenExpiredError } from "./errors.js";
 import type { Guard } from "./guard.js";
 import { toHttpError } from "./http-errors.js";
 import type { StreamQuota } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { TargetKind } from "./routes/target.js";
 import { type SseEndReason, SseStream } from "./sse.js";
-import type { OpenStreams } from "./streams.js";
+import type { OpenStream, OpenStreams } from "./streams.js";
 import { at } from "./timer.js";
 
 /** How long a client that stopped reading gets to read a stream's end before it is cut off. */
@@ -84,38 +86,47 @@ export async function openStream(
   // A stream answers 200 only while the bus can deliver to it.
   await deps.bus.ready;
   assertConnected(deps.bus);
-  const session = new StreamSession(request, reply, deps, spec);
+  const session = new StreamSession(request, reply.raw, deps, spec);
   try {
-    await session.subscribed;
+    await session.subscribed();
     // A channel already subscribed is ready at once, even while the bus is down.
     assertConnected(deps.bus);
   } catch (error) {
-    session.end({ kind: "clean" });
+    session.finish({ kind: "clean" });
     throw error;
   }
-  session.start();
+  session.start(reply);
 }
 
 /**
  * One stream's subscriptions, SSE writer, token expiry, quota share and
  * metrics. Whatever ends it (the client leaving, the token expiring, a
- * subscription failing or closing, shutdown) goes through {@link end}, once;
- * the quota share, the gauge and the log line are settled when the
+ * subscription failing or closing, shutdown) goes through {@link finish},
+ * once; the quota share, the gauge and the log line are settled when the
  * connection has closed.
+ *
+ * It is the push-style sink of its subscriptions: the bus hands it each
+ * delivery as it arrives and it writes the frame at once (the frame of an
+ * event is formatted once for all streams, see `Frames`), with no promise or
+ * microtask per event. When the socket's buffer is full the subscriptions
+ * buffer what follows, up to their bound, until the response's `drain`. An
+ * idle stream holds this object, its subscriptions, its `SseStream` and one
+ * `close` listener (see docs/performance.md, section 7).
  */
-export class StreamSession {
-  /** Settles when every subscription is confirmed, or rejects with why one failed. */
-  readonly subscribed: Promise<void>;
+export class StreamSession implements DeliverySink, OpenStream {
   readonly #deps: StreamDependencies;
   readonly #spec: StreamSpec;
-  readonly #reply: FastifyReply;
+  readonly #res: ServerResponse;
+  /** The request's logger: each line names the stream's channels where it is written. */
   readonly #log: FastifyBaseLogger;
-  readonly #left = new AbortController();
-  readonly #subs: readonly { readonly feed: StreamFeed; readonly sub: Subscription }[];
-  readonly #release: () => void;
+  /** One subscription per feed, in the order of `spec.feeds`. */
+  readonly #subs: readonly Subscription[];
+  /** Whose quota the stream counts against (given back once, see {@link finish} and #connectionClosed). */
+  readonly #client: string;
   #sse: SseStream | undefined;
   #cancelExpiry: (() => void) | undefined;
   #ended = false;
+  #awaitingDrain = false;
 
   /**
    * Takes a share of the client's quota and subscribes each feed; the
@@ -124,60 +135,56 @@ export class StreamSession {
    */
   constructor(
     request: FastifyRequest,
-    reply: FastifyReply,
+    res: ServerResponse,
     deps: StreamDependencies,
     spec: StreamSpec,
   ) {
-    this.#reply = reply;
+    this.#res = res;
     this.#deps = deps;
     this.#spec = spec;
-    this.#release = deps.quota.acquire(deps.guard.clientOf(request));
-    reply.raw.once("close", () => this.#left.abort());
-    const channels = spec.feeds.map((feed) => feed.channel);
-    this.#log = request.log.child(channels.length === 1 ? { channel: channels[0] } : { channels });
-    const options: SubscribeOptions = {
-      signal: this.#left.signal,
-      bufferSize: deps.settings.streamBuffer,
-      overflow: "error",
-    };
-    this.#subs = spec.feeds.map((feed) => ({ feed, sub: subscribeFeed(deps.bus, feed, options) }));
-    this.subscribed = Promise.all(this.#subs.map(({ sub }) => sub.ready)).then(() => undefined);
+    this.#log = request.log;
+    this.#client = deps.guard.clientOf(request);
+    deps.quota.acquire(this.#client);
+    try {
+      this.#subs = subscribeFeeds(deps, spec.feeds);
+    } catch (error) {
+      deps.quota.release(this.#client);
+      throw error;
+    }
+    // 'close' is emitted once: `on` spares the wrapper that `once` allocates. The listener's
+    // scope holds `this` only, not what the constructor was given.
+    res.on("close", () => this.#connectionClosed());
+  }
+
+  /** Settles when every subscription is confirmed, or rejects with why one failed. */
+  async subscribed(): Promise<void> {
+    await Promise.all(this.#subs.map((sub) => sub.ready));
   }
 
   /**
    * Takes the response over from Fastify and starts the stream: the headers
    * set so far (CORS, by its plugin) with the stream's own, the `retry:` hint,
-   * then events until {@link end}. A client gone already ends it at once.
+   * then events until {@link finish}. A client gone already ends it at once.
    */
-  start(): void {
-    const reply = this.#reply;
+  start(reply: FastifyReply): void {
     reply.hijack();
-    if (this.#left.signal.aborted) {
-      this.end({ kind: "clean" });
-      return;
-    }
+    if (this.#ended) return;
+    const res = this.#res;
     for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value);
+      if (value !== undefined) res.setHeader(name, value);
     }
-    const sse = new SseStream(reply.raw, {
-      retryMs: this.#deps.settings.retryMs,
-      graceMs: END_GRACE_MS,
-    });
-    this.#sse = sse;
-    this.#deps.streams.add(sse, (comment) => this.end({ kind: "clean", comment }));
+    this.#sse = new SseStream(res, { retryMs: this.#deps.settings.retryMs, graceMs: END_GRACE_MS });
+    this.#deps.streams.add(this);
     this.#deps.metrics.openStreams.inc({ kind: this.#spec.kind });
-    this.#log.info("stream opened");
-    sse.closed.then(() => {
-      this.end({ kind: "clean" });
-      this.#settle();
-    });
+    this.#log.info(this.#channels(), "stream opened");
     const expiresAt = this.#spec.access.expiresAt;
     if (expiresAt !== undefined) {
       this.#cancelExpiry = at(expiresAt, () =>
-        this.end({ kind: "failed", reason: endReasonOf(new TokenExpiredError()) }),
+        this.finish({ kind: "failed", reason: endReasonOf(new TokenExpiredError()) }),
       );
     }
-    for (const { feed, sub } of this.#subs) this.#follow(sub, feed, sse);
+    // What each subscription buffered since it was confirmed is written first.
+    for (const sub of this.#subs) if (!this.#ended) sub.consume(this);
   }
 
   /**
@@ -185,58 +192,138 @@ export class StreamSession {
    * the SSE response as `how` says (nothing is written to a client that left).
    * Before {@link start} it gives the quota share back at once. Idempotent.
    */
-  end(how: StreamEnd): void {
+  finish(how: StreamEnd): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#cancelExpiry?.();
-    for (const { sub } of this.#subs) sub.unsubscribe();
+    for (const sub of this.#subs) sub.unsubscribe();
     const sse = this.#sse;
-    if (sse === undefined) this.#release();
+    if (sse === undefined) this.#deps.quota.release(this.#client);
     else if (how.kind === "failed") sse.fail(how.reason);
     else sse.end(how.comment);
   }
 
-  /** Once the connection has closed: the quota share back, the gauge down, a log line. */
-  #settle(): void {
-    this.#release();
-    this.#deps.metrics.openStreams.dec({ kind: this.#spec.kind });
-    this.#log.info({ reason: this.#sse?.endReason?.code ?? "closed" }, "stream closed");
+  /**
+   * Writes one delivery of a feed (an event, and with history the channel's
+   * start or a gap) as the feed frames it, skipping events of other types
+   * than `?types=` names and events that cannot be encoded. Returns false
+   * when the socket's buffer is full: the subscriptions then hold what
+   * follows until it drains.
+   */
+  deliver(delivery: Delivery): boolean {
+    const sse = this.#sse;
+    if (sse === undefined || !sse.isOpen) return false;
+    const isEvent = delivery.kind === "event";
+    const types = this.#spec.types;
+    if (isEvent && types !== undefined && !types.has(delivery.event.type)) return true;
+    let frame: string | undefined;
+    try {
+      frame = this.#feedOf(delivery.channel).frame(delivery);
+    } catch (error) {
+      // This stream's failure, not the bus's: the other streams go on.
+      this.finish({ kind: "failed", reason: endReasonOf(error) });
+      return false;
+    }
+    if (frame === undefined) return true;
+    const written = sse.send(frame);
+    if (isEvent) this.#deps.metrics.eventSent();
+    if (!written) this.#resumeOnDrain();
+    return written;
   }
 
   /**
-   * Writes each delivery of `sub` (events, and with history the channel's
-   * start and any gap) as its feed frames it, waiting for the socket to drain
-   * when its buffer is full (the subscription buffers meanwhile, up to its
-   * bound), skipping events of other types than `?types=` names and events
-   * that cannot be encoded. A subscription that closes ends the stream.
+   * A subscription ended, which ends the stream: cleanly (the bus closed), or
+   * with the reason it failed (a slow consumer: what it buffered and the
+   * event that overflowed will never be sent).
    */
-  #follow(sub: Subscription, feed: StreamFeed, sse: SseStream): void {
-    const { metrics } = this.#deps;
-    const types = this.#spec.types;
-    sub.closed.then((error) => {
-      if (error === undefined) {
-        this.end({ kind: "clean" });
-        return;
-      }
-      // The event that overflowed and those still buffered will never be sent.
-      metrics.eventsDropped.inc(sub.pending + 1);
-      this.#log.warn({ err: error }, "stream ended by its subscription");
-      this.end({ kind: "failed", reason: endReasonOf(error) });
+  end(error: Error | undefined): void {
+    if (error === undefined || this.#ended) {
+      this.finish({ kind: "clean" });
+      return;
+    }
+    let dropped = 1;
+    for (const sub of this.#subs) dropped += sub.pending;
+    this.#deps.metrics.eventsDropped.inc(dropped);
+    this.#log.warn({ ...this.#channels(), err: error }, "stream ended by its subscription");
+    this.finish({ kind: "failed", reason: endReasonOf(error) });
+  }
+
+  /** Writes a message even if the socket's buffer is full (a bus status note to every stream). */
+  send(formatted: string): void {
+    this.#sse?.send(formatted);
+  }
+
+  /** Writes a comment unless the socket's buffer is full (the heartbeat). */
+  comment(text: string): void {
+    this.#sse?.comment(text);
+  }
+
+  /** Ends the stream cleanly after `comment` (shutdown). */
+  endWith(comment: string): void {
+    this.finish({ kind: "clean", comment });
+  }
+
+  /** The feed a delivery belongs to: each feed is one subscription of its one channel. */
+  #feedOf(channel: string): StreamFeed {
+    const feeds = this.#spec.feeds;
+    const only = feeds.length === 1 ? feeds[0] : feeds.find((feed) => feed.channel === channel);
+    if (only === undefined)
+      throw new InternalError({ cause: `no feed of ${channel} on this stream` });
+    return only;
+  }
+
+  /** Once the socket's buffer has room again, each subscription hands over what it held. */
+  #resumeOnDrain(): void {
+    if (this.#awaitingDrain) return;
+    this.#awaitingDrain = true;
+    this.#res.once("drain", () => {
+      this.#awaitingDrain = false;
+      for (const sub of this.#subs) sub.resume();
     });
-    const pump = async (): Promise<void> => {
-      for await (const delivery of sub.deliveries()) {
-        if (!sse.isOpen) break;
-        const isEvent = delivery.kind === "event";
-        if (isEvent && types !== undefined && !types.has(delivery.event.type)) continue;
-        const frame = feed.frame(delivery);
-        if (frame === undefined) continue;
-        const written = sse.send(frame);
-        if (isEvent) metrics.eventsSent.inc();
-        if (!written) await sse.drained();
-      }
-    };
-    // A failed subscription also throws here, after `sub.closed` reported it; ending again is a no-op.
-    pump().catch((error: unknown) => this.end({ kind: "failed", reason: endReasonOf(error) }));
+  }
+
+  /** The connection has closed: the stream ends, and once started, the quota share back, the gauge down, a log line. */
+  #connectionClosed(): void {
+    const sse = this.#sse;
+    sse?.closed();
+    this.finish({ kind: "clean" });
+    if (sse === undefined) return;
+    this.#deps.streams.delete(this);
+    this.#deps.quota.release(this.#client);
+    this.#deps.metrics.openStreams.dec({ kind: this.#spec.kind });
+    this.#log.info(
+      { ...this.#channels(), reason: sse.endReason?.code ?? "closed" },
+      "stream closed",
+    );
+  }
+
+  /** The log fields naming the stream's channels. */
+  #channels(): { readonly channel: string } | { readonly channels: readonly string[] } {
+    const feeds = this.#spec.feeds;
+    const [only] = feeds;
+    return feeds.length === 1 && only !== undefined
+      ? { channel: only.channel }
+      : { channels: feeds.map((feed) => feed.channel) };
+  }
+}
+
+/**
+ * One subscription per feed, each with the gateway's stream buffer and the
+ * slow-consumer rule; none is left subscribed if one cannot be made.
+ */
+function subscribeFeeds(deps: StreamDependencies, feeds: readonly StreamFeed[]): Subscription[] {
+  const options: SubscribeOptions = { bufferSize: deps.settings.streamBuffer, overflow: "error" };
+  const made: Subscription[] = [];
+  try {
+    // `map` sizes the array the stream keeps; `made` (grown by push, with room to spare) is dropped.
+    return feeds.map((feed) => {
+      const sub = subscribeFeed(deps.bus, feed, options);
+      made.push(sub);
+      return sub;
+    });
+  } catch (error) {
+    for (const sub of made) sub.unsubscribe();
+    throw error;
   }
 }
 

@@ -2,18 +2,27 @@
  * The gateway's open SSE streams: one heartbeat timer for all of them (not
  * one per stream), and ending them all at shutdown.
  */
-import type { SseStream } from "./sse.js";
 
 /** The comment every open stream gets at each heartbeat. */
 const HEARTBEAT_COMMENT = "heartbeat";
 
+/** What {@link OpenStreams} needs of a stream. */
+export interface OpenStream {
+  /** Writes one formatted message, even if the socket's buffer is full. */
+  send(formatted: string): void;
+  /** Writes a comment unless the socket's buffer is full. */
+  comment(text: string): void;
+  /** Ends the stream cleanly after `comment`; the client may reconnect. */
+  endWith(comment: string): void;
+}
+
 /**
- * The set of open streams. A stream joins with {@link add} and leaves by
- * itself when its connection closes. The heartbeat runs only while a stream is open.
+ * The set of open streams. A stream joins with {@link add} and leaves with
+ * {@link delete} when its connection closes. The heartbeat runs only while a
+ * stream is open.
  */
 export class OpenStreams {
-  /** Each open stream, and how its owner ends it with a comment. */
-  readonly #streams = new Map<SseStream, (comment: string) => void>();
+  readonly #streams = new Set<OpenStream>();
   readonly #heartbeatMs: number;
   #timer: NodeJS.Timeout | undefined;
 
@@ -21,14 +30,16 @@ export class OpenStreams {
     this.#heartbeatMs = heartbeatMs;
   }
 
-  /** Tracks `stream` until its connection closes; {@link endAll} ends it through `end`. */
-  add(stream: SseStream, end: (comment: string) => void): void {
-    this.#streams.set(stream, end);
+  /** Tracks `stream` until {@link delete}; {@link endAll} ends it. */
+  add(stream: OpenStream): void {
+    this.#streams.add(stream);
     this.#timer ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
-    stream.closed.then(() => {
-      this.#streams.delete(stream);
-      if (this.#streams.size === 0) this.#stop();
-    });
+  }
+
+  /** Stops tracking `stream` (its connection has closed). */
+  delete(stream: OpenStream): void {
+    this.#streams.delete(stream);
+    if (this.#streams.size === 0) this.#stop();
   }
 
   /**
@@ -37,16 +48,16 @@ export class OpenStreams {
    * and it is one small message per change, not a flow.
    */
   broadcast(formatted: string): void {
-    for (const stream of this.#streams.keys()) stream.send(formatted);
+    for (const stream of this.#streams) stream.send(formatted);
   }
 
   /** Ends every open stream cleanly with `comment` (clients may reconnect elsewhere), for shutdown. */
   endAll(comment: string): void {
-    for (const end of this.#streams.values()) end(comment);
+    for (const stream of this.#streams) stream.endWith(comment);
   }
 
   #beat(): void {
-    for (const stream of this.#streams.keys()) stream.comment(HEARTBEAT_COMMENT);
+    for (const stream of this.#streams) stream.comment(HEARTBEAT_COMMENT);
   }
 
   #stop(): void {

@@ -196,15 +196,18 @@ describe("hostile input - events changed after delivery", () => {
     });
     const project = uuid();
     const channel = bus.getProjectChannel(project);
-    // Code sharing the bus that changes what it is handed: the bus shares each event, it does not copy it.
+    // Code sharing the bus that changes what it is handed: the bus shares each event, it does not
+    // copy it. Subscribed first and push-style, it is handed each event before the gateway's stream.
     const meddler = bus.subscribe([channel]);
     await meddler.ready;
-    void (async () => {
-      for await (const event of meddler) {
-        if (event.payload.poison === true)
-          (event.payload as Record<string, unknown>).at = new Date();
-      }
-    })();
+    meddler.consume({
+      deliver: (delivery) => {
+        if (delivery.kind === "event" && delivery.event.payload.poison === true)
+          (delivery.event.payload as Record<string, unknown>).at = new Date();
+        return true;
+      },
+      end: () => {},
+    });
     const follower = new Follower(`${url}/v1/projects/${project}/events`);
     await follower.opened();
 

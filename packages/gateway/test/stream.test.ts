@@ -81,6 +81,19 @@ describe("stream - delivery", () => {
     expect(follower.types()).toEqual(["issue.closed", "sprint.started"]);
   });
 
+  it("stream - eventbus_sse_events_sent_total counts each event written to each stream, after ?types=", async () => {
+    const { url } = await startGateway();
+    const project = uuid();
+    const all = new Follower(streamOf(url, project));
+    const closedOnly = new Follower(streamOf(url, project, "?types=issue.closed"));
+    await Promise.all([all.opened(), closedOnly.opened()]);
+    await postJson(streamOf(url, project), event(EventType.ISSUE_CREATED, 0));
+    await postJson(streamOf(url, project), event(EventType.ISSUE_CLOSED, 1));
+    await Promise.all([all.received(2), closedOnly.received(1)]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain("eventbus_sse_events_sent_total 3\n");
+  });
+
   it("stream - agent streams carry the agent channel's events", async () => {
     const { url } = await startGateway();
     const [agent, project] = [uuid(), uuid()];

@@ -38,6 +38,26 @@ import { EVENTS_ROUTE, type TargetKind, targetOf } from "./target.js";
 export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependencies): void {
   const onRequest = deps.guard.hook({ allowQueryAndCookie: true });
   const frames = new Frames(app.log);
+  const formatOf = (event: Event): string => formatEvent(event, deps.bus.positionOf(event));
+  // Shared by every stream of both routes, so a stream holds no closure of its own.
+  const frameOf = (delivery: Delivery): string | undefined => {
+    switch (delivery.kind) {
+      case "event":
+        return frames.of(delivery.event, formatOf);
+      case "gap":
+        return formatReload(reloadOf(delivery));
+      case "start":
+        return formatStart(delivery.recovery);
+    }
+  };
+  // Asked to resume from something that is not a position: nothing can be replayed.
+  const frameAfterInvalidResume = (delivery: Delivery): string | undefined => {
+    if (delivery.kind !== "start") return frameOf(delivery);
+    const { position } = delivery.recovery;
+    return (
+      formatReload({ reason: "invalid-position", after: undefined, position }) + frameOf(delivery)
+    );
+  };
   for (const kind of ["project", "agent"] as const satisfies TargetKind[]) {
     // No automatic HEAD route: a HEAD request would hold a stream open that sends nothing.
     app.get(EVENTS_ROUTE[kind], { onRequest, exposeHeadRoute: false }, async (request, reply) => {
@@ -46,21 +66,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependenc
       access.assertRead(address);
       const query = parseRequestPart("query", StreamQuerySchema, typesQueryOf(request.query));
       const resume = resumePointOf(request.headers[RESUME_HEADER], query.last_event_id);
-      const frame = (delivery: Delivery): string | undefined => {
-        switch (delivery.kind) {
-          case "event":
-            return frames.of(delivery.event, (event) => formatEvent(event, delivery.position));
-          case "gap":
-            return formatReload(reloadOf(delivery));
-          case "start": {
-            const start = formatStart(delivery.recovery);
-            if (resume.kind !== "invalid") return start;
-            // Asked to resume from something that is not a position: nothing can be replayed.
-            const { position } = delivery.recovery;
-            return formatReload({ reason: "invalid-position", after: undefined, position }) + start;
-          }
-        }
-      };
+      const frame = resume.kind === "invalid" ? frameAfterInvalidResume : frameOf;
       const since = resume.kind === "position" ? resume.position : undefined;
       await openStream(request, reply, deps, {
         kind,
