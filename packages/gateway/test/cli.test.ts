@@ -8,6 +8,7 @@ import { RecentFirst } from "../src/cli/recent-first.js";
 import {
   CliProcess,
   postJson,
+  publishMany,
   RawStream,
   runCli,
   SECRET,
@@ -133,20 +134,6 @@ describe("cli - serve, tail, publish", () => {
     expect(tail.stderr).toContain("refused (GATEWAY_TOKEN_EXPIRED): the access token has expired");
   });
 });
-
-/** Publishes `count` events (payload `{ n }`) to the project over HTTP; resolves with their ids. */
-async function publishMany(url: string, project: string, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let n = 0; n < count; n++) {
-    const response = await postJson(`${url}/v1/projects/${project}/events`, {
-      type: n % 2 === 0 ? "issue.created" : "issue.closed",
-      actor_type: "system",
-      payload: { n },
-    });
-    ids.push(((await response.json()) as { id: string }).id);
-  }
-  return ids;
-}
 
 /** `tail --json` lines: each event's id and its `position` member, if any. */
 function tailedLines(stdout: string): { id: string; position: string | undefined }[] {

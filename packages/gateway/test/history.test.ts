@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import type { z } from "zod";
 import { HistoryPageSchema } from "../src/http-schemas.js";
 import type { GatewayOptions } from "../src/index.js";
-import { postJson, SECRET, serveCli, startGateway, tokenFor, uuid, waitFor } from "./support.js";
+import {
+  postJson,
+  publishMany,
+  SECRET,
+  serveCli,
+  startGateway,
+  tokenFor,
+  uuid,
+  waitFor,
+} from "./support.js";
 
 type Page = z.output<typeof HistoryPageSchema>;
 
@@ -25,21 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.stop();
 });
-
-/** Publishes `count` events to the project over HTTP; resolves with their ids, in order. */
-async function publishMany(url: string, project: string, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const response = await postJson(`${url}/v1/projects/${project}/events`, {
-      type: "issue.created",
-      actor_type: "system",
-      payload: { n: i },
-    });
-    expect(response.status).toBe(202);
-    ids.push(((await response.json()) as { id: string }).id);
-  }
-  return ids;
-}
 
 /** GETs a history path (`query` appended as is); a 200 body is checked against the shared schema. */
 async function read(

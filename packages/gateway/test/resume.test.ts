@@ -12,7 +12,7 @@ import type { GatewayOptions } from "../src/index.js";
 import {
   CuttableProxy,
   Follower,
-  postJson,
+  publishMany,
   RawStream,
   startGateway,
   uuid,
@@ -34,21 +34,6 @@ afterAll(async () => {
 
 const streamOf = (url: string, project: string, query = "") =>
   `${url}/v1/projects/${project}/events${query}`;
-
-/** Publishes `count` events (payload `{ n }` from `from`) over HTTP; resolves with their ids. */
-async function publishMany(url: string, project: string, count: number, from = 0) {
-  const ids: string[] = [];
-  for (let n = from; n < from + count; n++) {
-    const response = await postJson(streamOf(url, project), {
-      type: n % 2 === 0 ? "issue.created" : "issue.closed",
-      actor_type: "system",
-      payload: { n },
-    });
-    expect(response.status).toBe(202);
-    ids.push(((await response.json()) as { id: string }).id);
-  }
-  return ids;
-}
 
 /** The positions of the project's retained events, oldest first. */
 async function positions(url: string, project: string): Promise<string[]> {

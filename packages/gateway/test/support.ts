@@ -89,6 +89,31 @@ export function postJson(
   });
 }
 
+/**
+ * Publishes `count` events to a project over HTTP, payload `{ n }` from
+ * `from` on, `issue.created` for an even `n` and `issue.closed` for an odd
+ * one; resolves with their ids, in order.
+ * @throws {Error} a publish was not accepted (202).
+ */
+export async function publishMany(
+  url: string,
+  project: string,
+  count: number,
+  from = 0,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = from; n < from + count; n++) {
+    const response = await postJson(`${url}/v1/projects/${project}/events`, {
+      type: n % 2 === 0 ? "issue.created" : "issue.closed",
+      actor_type: "system",
+      payload: { n },
+    });
+    if (response.status !== 202) throw new Error(`publish answered ${response.status}`);
+    ids.push(((await response.json()) as { id: string }).id);
+  }
+  return ids;
+}
+
 /** The reason the gateway gave in an `event: error` message. */
 export interface EndReason {
   code: string;
