@@ -225,6 +225,54 @@ describe("cli - tail --last", () => {
     expect(new Set(positions.map((position) => position.epoch)).size).toBe(1);
   });
 
+  it("cli - publish straight on Redis with --history-max-entries appends to the history a gateway serves, with its position", async () => {
+    const redis = await startRedisServer();
+    onTestFinished(() => redis.stop());
+    const { url } = await startGateway({ url: redis.url, history: { maxEntries: 3 } });
+    const project = uuid();
+    const publish = (extra: string[]) =>
+      runCli([
+        "publish",
+        "--project",
+        project,
+        "--type",
+        "issue.created",
+        "--url",
+        redis.url,
+        ...extra,
+      ]);
+    const results = [];
+    for (let n = 0; n < 4; n++) results.push(await publish(["--history-max-entries", "3"]));
+    expect(results.map((result) => result.code)).toEqual([0, 0, 0, 0]);
+    const ids = results.map((result) => (JSON.parse(result.stdout) as { id: string }).id);
+    const page = (await (await fetch(`${url}/v1/projects/${project}/history`)).json()) as {
+      events: { position: string; event: { id: string } }[];
+    };
+    // The bound given is kept: the first of four is trimmed.
+    expect(page.events.map((entry) => entry.event.id)).toEqual(ids.slice(1));
+    expect(page.events.map((entry) => parsePosition(entry.position).offset)).toEqual([2, 3, 4]);
+    // Without the flag, a plain PUBLISH: nothing appended.
+    expect((await publish([])).code).toBe(0);
+    const after = (await (await fetch(`${url}/v1/projects/${project}/history`)).json()) as {
+      current: string;
+    };
+    expect(parsePosition(after.current).offset).toBe(4);
+    // Through a gateway the flags are refused, naming why.
+    const refused = await runCli([
+      "publish",
+      "--project",
+      project,
+      "--type",
+      "issue.created",
+      "--history-max-entries",
+      "3",
+      "--url",
+      url,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/apply to a Redis bus/);
+  });
+
   it("cli - tail --last against a gateway without history says so and follows live; over its bound it is refused", async () => {
     const off = await startGateway({ history: false });
     const project = uuid();

@@ -1,7 +1,7 @@
 /** `eventbus publish`: publishes one event to a project (or an agent) and prints it. */
 import type { EventType, JsonObject } from "@eventbus/core";
 import { type Command, Option } from "commander";
-import { type Actor, actor, eventType, jsonObject, uuid } from "./args.js";
+import { type Actor, actor, eventType, jsonObject, positiveInteger, uuid } from "./args.js";
 import { formatJson } from "./format.js";
 import { connect } from "./remote.js";
 import { type ConnectionOptions, connectionOptions } from "./shared.js";
@@ -12,6 +12,8 @@ interface PublishOptions extends ConnectionOptions {
   readonly type: EventType;
   readonly actor: Actor;
   readonly payload: JsonObject;
+  readonly historyMaxEntries?: number;
+  readonly historyTtlMs?: number;
 }
 
 /** Adds the `publish` command to `program`. */
@@ -39,9 +41,33 @@ export function publishCommand(program: Command): void {
       new Option("--payload <json>", "the payload, a JSON object")
         .argParser(jsonObject)
         .default({}, "{}"),
+    )
+    .addOption(
+      new Option(
+        "--history-max-entries <n>",
+        "straight on Redis: publish with history, keeping this many events per channel (give the gateways' --history-max-entries); a gateway publishes with its own settings",
+      ).argParser(positiveInteger),
+    )
+    .addOption(
+      new Option(
+        "--history-ttl-ms <ms>",
+        "with --history-max-entries: how long the channel's events are kept after its last publish (default 24 h)",
+      ).argParser(positiveInteger),
     );
   connectionOptions(command).action(async (options: PublishOptions) => {
-    const remote = connect(options.url, { token: options.token, busHistory: false });
+    const { historyMaxEntries: maxEntries, historyTtlMs: ttlMs } = options;
+    const direct = options.url.protocol !== "http:" && options.url.protocol !== "https:";
+    if ((maxEntries !== undefined || ttlMs !== undefined) && !direct) {
+      command.error(
+        "error: --history-max-entries and --history-ttl-ms apply to a Redis bus (--url redis://...); a gateway publishes with its own history settings",
+      );
+    }
+    if (ttlMs !== undefined && maxEntries === undefined) {
+      command.error("error: --history-ttl-ms needs --history-max-entries");
+    }
+    const busHistory =
+      maxEntries === undefined ? false : { maxEntries, ...(ttlMs === undefined ? {} : { ttlMs }) };
+    const remote = connect(options.url, { token: options.token, busHistory });
     try {
       const channel =
         options.agent === undefined
