@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { ValidationError } from "./errors.js";
 import { type Event, toIssues, WireEventSchema } from "./events.js";
 import { checkParsedWireEvent, type ValidEvent, validateEvent } from "./fast-validators.js";
-import { type Position, positionOfEvent } from "./history/position.js";
+import { fingerprintOf, type Position } from "./history/position.js";
 import { readWirePosition, WIRE_POSITION_FIELD } from "./history/wire.js";
 import type { JsonObject, MAX_PAYLOAD_DEPTH } from "./json.js";
 import { formatTimestamp, timestampDate } from "./timestamp.js";
@@ -89,10 +89,11 @@ export function tryDecodePositionedEvent(data: string): PositionedDecodeResult {
   }
   const { event } = decoded;
   const at = wire.position;
+  // The wire check has validated the epoch and offset: only the fingerprint is added here.
   return {
     ok: true,
     event,
-    position: at === undefined ? undefined : positionOfEvent(at.epoch, at.offset, event.id),
+    position: at === undefined ? undefined : { ...at, fingerprint: fingerprintOf(event.id) },
   };
 }
 

@@ -189,9 +189,11 @@ export class Continuity {
 
   /** The connection came back: every live sequence (or those of `channels`) catches up. */
   reconnected(channels?: readonly string[]): void {
-    for (const [channel, sequencer] of this.#live) {
-      if (channels === undefined || channels.includes(channel)) sequencer.resync();
+    if (channels === undefined) {
+      for (const sequencer of this.#live.values()) sequencer.resync();
+      return;
     }
+    for (const channel of new Set(channels)) this.#live.get(channel)?.resync();
   }
 
   #started(
