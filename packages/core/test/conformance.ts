@@ -293,6 +293,25 @@ export function describeTransportConformance(
         expect(bus.stats().published).toBe(0);
       });
 
+      it("carries any text exactly, small or large: accents, astral characters, escapes, lone surrogates", async () => {
+        const bus = newBus();
+        const projectId = randomUUID();
+        const channel = bus.getProjectChannel(projectId);
+        const sub = bus.subscribe([channel]);
+        await sub.ready;
+        const texts = [
+          "é",
+          "😀 ok",
+          '"\\\n\t\u0000',
+          "\u2028\u2029",
+          "\ud800 alone",
+          "ü".repeat(20_000),
+        ];
+        const events = texts.map((text) => sampleEvent(projectId, { payload: { text } }));
+        await Promise.all(events.map((event) => bus.publish(channel, event)));
+        expect(await take(sub, events.length)).toEqual(events);
+      });
+
       it("skips, counts and reports malformed messages, and goes on delivering", async () => {
         const bus = newBus();
         const projectId = randomUUID();

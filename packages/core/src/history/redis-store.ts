@@ -15,6 +15,7 @@ import {
   InvalidChannelError,
   PublishFailedError,
 } from "../errors.js";
+import { messageBytes } from "../transports/redis-options.js";
 import { positionOfEvent } from "./position.js";
 import { assessRead, type Fetched, planRead, type ReadPlan } from "./read.js";
 import {
@@ -108,7 +109,7 @@ export const HISTORY_SCRIPTS = {
       pushKeys(parser, channel);
       parser.push(
         channel,
-        first.data,
+        messageBytes(first.data),
         first.eventId,
         String(settings.maxEntries),
         String(settings.ttlMs),
@@ -116,7 +117,7 @@ export const HISTORY_SCRIPTS = {
         String(settings.idempotencyWindow),
         call.command,
       );
-      for (const input of more) parser.push(input.data, input.eventId);
+      for (const input of more) parser.push(messageBytes(input.data), input.eventId);
     },
     transformReply: (reply: unknown): PublishReply => parsePublishReply(reply),
   }),

@@ -32,7 +32,12 @@ import {
   type RedisClusterConnectionOptions,
 } from "./redis-cluster-options.js";
 import { isRejection } from "./redis-connection.js";
-import { type RedisSettings, reconnectDelay, resolveRedisSettings } from "./redis-options.js";
+import {
+  messageBytes,
+  type RedisSettings,
+  reconnectDelay,
+  resolveRedisSettings,
+} from "./redis-options.js";
 
 export type { RedisClusterConnectionOptions } from "./redis-cluster-options.js";
 
@@ -157,7 +162,7 @@ export class RedisClusterTransport implements Transport {
     // Connected: one `then` on node-redis's promise, no async frame (a burst holds thousands).
     let sent: Promise<unknown>;
     try {
-      sent = client.sendCommand(["SPUBLISH", channel, data]);
+      sent = client.sendCommand(["SPUBLISH", channel, messageBytes(data)]);
     } catch (cause) {
       sent = Promise.reject(cause);
     }
@@ -173,7 +178,7 @@ export class RedisClusterTransport implements Transport {
     try {
       await this.#routed(
         channel,
-        (client) => client.sendCommand(["SPUBLISH", channel, data]),
+        (client) => client.sendCommand(["SPUBLISH", channel, messageBytes(data)]),
         `publish waited ${waited} ms`,
       );
     } catch (cause) {

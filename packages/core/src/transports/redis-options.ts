@@ -54,6 +54,19 @@ export const REDIS_DEFAULTS = {
  */
 export const REDIS_SOCKET_BUFFER_BYTES = 1024 * 1024;
 
+/**
+ * A message as the Redis transports hand it to node-redis: its UTF-8 bytes,
+ * encoded at once. node-redis writes queued commands on a later turn, so a
+ * string argument stays on V8's heap until then: a window or burst of
+ * publishes outlives a young-generation collection and is copied, then
+ * promoted, and the string is scanned once for the RESP length and converted
+ * again by the socket. A Buffer's bytes live outside the heap, its length is
+ * known and the socket writes it as it is (docs/performance.md, section 5).
+ */
+export function messageBytes(data: string): Buffer {
+  return Buffer.from(data, "utf8");
+}
+
 /** {@link RedisConnectionOptions} with every default filled in. */
 export type RedisSettings = Required<RedisConnectionOptions>;
 

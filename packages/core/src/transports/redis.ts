@@ -11,6 +11,7 @@ import { type Client, connectionOptions } from "./redis-client.js";
 import { RedisConnection } from "./redis-connection.js";
 import {
   checkRedisUrl,
+  messageBytes,
   type RedisConnectionOptions,
   type RedisSettings,
   resolveRedisSettings,
@@ -146,7 +147,7 @@ export class RedisTransport implements Transport {
     // Connected: one `then` on node-redis's promise, no async frame (a burst holds thousands).
     let sent: Promise<unknown>;
     try {
-      sent = client.sendCommand(["PUBLISH", channel, data]);
+      sent = client.sendCommand(["PUBLISH", channel, messageBytes(data)]);
     } catch (cause) {
       sent = Promise.reject(cause);
     }
@@ -163,7 +164,7 @@ export class RedisTransport implements Transport {
       `publish waited ${this.#settings.publishTimeoutMs} ms`,
     );
     try {
-      await client.sendCommand(["PUBLISH", channel, data]);
+      await client.sendCommand(["PUBLISH", channel, messageBytes(data)]);
     } catch (cause) {
       await this.#publishFailed(channel, data, cause, deadline);
     }
