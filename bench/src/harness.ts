@@ -200,7 +200,10 @@ export async function runScenario(scenario: Scenario, context: Context): Promise
   return {
     ...headingOf(scenario),
     contenders,
-    targets: scenario.targets.map((target) => evaluate(target, samples)),
+    // A target whose contenders were not all run (`--contenders`) has no figure to decide it.
+    targets: scenario.targets
+      .filter((target) => measured(target, samples))
+      .map((target) => evaluate(target, samples)),
   };
 }
 
@@ -247,9 +250,17 @@ function contenderResult(
   for (const { key } of scenario.metrics) {
     const values = own.map((sample) => figureOf(sample, key));
     metrics[key] = { ...summarize(values), samples: values };
-    ratios[key] = summarize(pairwise(own, reference, key, (a, b) => a / b));
+    if (reference.length > 0)
+      ratios[key] = summarize(pairwise(own, reference, key, (a, b) => a / b));
   }
   return { name, metrics, ratios };
+}
+
+/** Whether every contender `target` compares ran in this scenario. */
+function measured(target: Target, samples: ReadonlyMap<string, readonly Sample[]>): boolean {
+  return (
+    samples.has(target.contender) && (target.kind === "absolute" || samples.has(target.versus))
+  );
 }
 
 function evaluate(target: Target, samples: ReadonlyMap<string, readonly Sample[]>): TargetResult {

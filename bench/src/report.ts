@@ -77,7 +77,9 @@ export function renderMarkdown(report: Report): string {
     }
     lines.push("");
     lines.push(
-      `Ratios: each round's figure over ${scenario.reference}'s in the same round; median (min-max) of ${scenario.rounds} rounds.`,
+      scenario.contenders.some((contender) => contender.name === scenario.reference)
+        ? `Ratios: each round's figure over ${scenario.reference}'s in the same round; median (min-max) of ${scenario.rounds} rounds.`
+        : `No ratios: the reference, ${scenario.reference}, was not run.`,
     );
     for (const target of scenario.targets) {
       lines.push(`- Target ${target.met ? "met" : "NOT met"}: ${target.text}`);
