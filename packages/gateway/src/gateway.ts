@@ -3,6 +3,7 @@
  * health and console routes, access control and metrics.
  */
 import {
+  type ConnectionEvent,
   createEventBus,
   type EventBus,
   HISTORY_DEFAULTS,
@@ -187,7 +188,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bus.on("malformed", (error) => app.log.warn({ err: error }, "malformed message skipped")),
     bus.on("connection", (event) => {
       const level = event.state === "disconnected" ? "warn" : "info";
-      app.log[level]({ connection: event }, `bus ${event.state}`);
+      app.log[level]({ connection: loggableConnection(event) }, `bus ${event.state}`);
       streams.broadcast(formatBusStatus(event));
     }),
   ];
@@ -228,6 +229,19 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return closing;
     },
   };
+}
+
+/**
+ * A bus connection event as a log field. Its error is given by name, code and
+ * message: an `Error` logged as a plain field serializes to `{}`, which told an
+ * operator nothing of why the bus disconnected, and its stack is noise for an
+ * outage.
+ */
+function loggableConnection(event: ConnectionEvent): object {
+  if (event.state !== "disconnected" || event.error === undefined) return event;
+  const { name, message } = event.error;
+  const code = (event.error as { code?: unknown }).code;
+  return { ...event, error: { name, message, ...(code === undefined ? {} : { code }) } };
 }
 
 /**

@@ -244,7 +244,13 @@ describe("redis - outages are told to the people watching", () => {
 
     // The log has the outage once, no stack, and nothing per probe.
     const lines = log.lines();
-    expect(lines.filter((line) => line.msg === "bus disconnected")).toHaveLength(1);
+    const outage = lines.filter((line) => line.msg === "bus disconnected");
+    expect(outage).toHaveLength(1);
+    // Why, in words: an Error logged as a field would be `{}`.
+    expect(outage[0]?.connection).toMatchObject({
+      state: "disconnected",
+      error: { name: expect.any(String), message: expect.stringMatching(/\w/) },
+    });
     expect(lines.filter((line) => line.msg === "bus reconnected")).toHaveLength(1);
     expect(lines.filter((line) => JSON.stringify(line).includes("/readyz"))).toEqual([]);
     expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
