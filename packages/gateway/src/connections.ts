@@ -1,55 +1,84 @@
 /**
- * The server's sockets and whether each is serving a request, so a graceful
- * shutdown can close every socket that is not. Node's own `server.close()`
- * closes idle keep-alive sockets but leaves open those that connected and
- * never sent a request (browsers and HTTP clients open such sockets ahead of
- * need), which would hold shutdown until the client gives up on them.
+ * The server's sockets at shutdown, and how many are open. Fastify's close
+ * calls Node's `server.close()` after the `preClose` hooks; since Node 19 that
+ * also closes every idle keep-alive socket (the ended SSE streams' included)
+ * but leaves two kinds open: sockets that connected and never sent a request
+ * (browsers and HTTP clients open such sockets ahead of need; Node counts them
+ * as busy), which would hold the shutdown until the client gives up on them,
+ * and sockets whose request was in flight, kept alive after the answer until
+ * the keep-alive timeout. {@link Connections} closes both. Nothing here is
+ * held per request or per open stream (see docs/performance.md, section 7).
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
+import type { FastifyInstance } from "fastify";
+
+/** How many sockets that closed unused {@link Connections} may hold before a sweep, beyond twice the open ones. */
+const SWEEP_SLACK = 64;
 
 /**
- * Counts requests in flight per open socket; see the module comment. A socket
- * is tracked from its `connection` to its `close` and never after: a response
- * that closes after its socket (every SSE stream does) finds it gone and
- * leaves it gone.
+ * Tracks the sockets that have not sent a request yet (from `connection` to
+ * their first request) and, once {@link drain} is called, has every answer
+ * close its socket; the count comes from the server itself.
  */
 export class Connections {
-  readonly #inFlight = new Map<Socket, number>();
+  readonly #server: Server;
+  /** Sockets that have not sent a request, and some that closed without one (see {@link #sweep}). */
+  readonly #unused = new Set<Socket>();
+  /** The size of {@link #unused} after the last sweep. */
+  #swept = 0;
   #draining = false;
 
-  constructor(server: Server) {
+  /** Listens to `app`'s server and adds an `onSend` hook; call before `app` is ready. */
+  constructor(app: FastifyInstance) {
+    const server = app.server;
+    this.#server = server;
     server.on("connection", (socket: Socket) => {
-      this.#inFlight.set(socket, 0);
-      // 'close' is emitted once: `on` spares the wrapper that `once` allocates, per socket.
-      socket.on("close", () => this.#inFlight.delete(socket));
+      if (this.#draining) {
+        socket.destroy();
+        return;
+      }
+      this.#unused.add(socket);
+      if (this.#unused.size > 2 * this.#swept + SWEEP_SLACK) this.#sweep();
     });
-    server.on("request", (request, response) => {
-      const socket: Socket = request.socket;
-      const before = this.#inFlight.get(socket);
-      if (before === undefined) return;
-      this.#inFlight.set(socket, before + 1);
-      response.on("close", () => {
-        const left = (this.#inFlight.get(socket) ?? 0) - 1;
-        // The socket closed first: it is no longer ours to count.
-        if (left < 0) return;
-        this.#inFlight.set(socket, left);
-        if (this.#draining && left === 0) socket.destroy();
-      });
+    server.on("request", ({ socket }: IncomingMessage) => {
+      this.#unused.delete(socket);
+    });
+    // Node then ends the socket once the answer is written (an SSE stream never gets here: it
+    // is hijacked, and shutdown ends it, which leaves its socket idle for `server.close()`).
+    app.addHook("onSend", (_request, reply, payload, done) => {
+      if (this.#draining) reply.header("connection", "close");
+      done(null, payload);
     });
   }
 
-  /** How many sockets are open (what `eventbus_http_connections` reports). */
-  get size(): number {
-    return this.#inFlight.size;
+  /** How many sockets the server holds open now (what `eventbus_http_connections` reports). */
+  count(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+    });
   }
 
   /**
-   * Closes every socket without a request in flight now, and from now on each
-   * socket as soon as its last request is answered.
+   * Closes every socket that has not sent a request, and from now on each new
+   * socket at once and each socket as soon as its request is answered.
    */
   drain(): void {
     this.#draining = true;
-    for (const [socket, requests] of this.#inFlight) if (requests === 0) socket.destroy();
+    for (const socket of this.#unused) socket.destroy();
+    this.#unused.clear();
+  }
+
+  /**
+   * Forgets the sockets that closed without sending a request. A `close`
+   * listener on each socket would do it at once, but one still there when
+   * Node adds its own to a socket's first request makes Node's listener
+   * array grow to 19 slots, about 0.15 KB for as long as an SSE stream is
+   * open. Sweeping once the set has doubled since the last sweep costs a
+   * constant time per connection.
+   */
+  #sweep(): void {
+    for (const socket of this.#unused) if (socket.destroyed) this.#unused.delete(socket);
+    this.#swept = this.#unused.size;
   }
 }

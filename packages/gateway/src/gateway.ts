@@ -159,8 +159,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return reply.code(status).send(body);
   });
 
-  const connections = new Connections(app.server);
-  const metrics = new GatewayMetrics(bus, () => connections.size);
+  const connections = new Connections(app);
+  const metrics = new GatewayMetrics(bus, () => connections.count());
   const streams = new OpenStreams(settings.heartbeatMs);
   const guard = new Guard(authenticator);
   const limits: LimitSettings = { ...DEFAULT_LIMITS, ...options.limits };

@@ -32,9 +32,9 @@ export class GatewayMetrics {
 
   /**
    * @param bus - the bus whose counters are read at scrape time.
-   * @param openSockets - how many HTTP sockets the server holds now.
+   * @param openSockets - how many HTTP sockets the server holds now, read at scrape time.
    */
-  constructor(bus: EventBus, openSockets: () => number) {
+  constructor(bus: EventBus, openSockets: () => Promise<number>) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.openStreams = new Gauge({
@@ -152,8 +152,8 @@ export class GatewayMetrics {
       name: "eventbus_http_connections",
       help: "HTTP sockets the gateway holds open (streams, keep-alive and idle sockets)",
       registers,
-      collect() {
-        this.set(openSockets());
+      async collect() {
+        this.set(await openSockets());
       },
     });
     new Gauge({

@@ -1,7 +1,4 @@
-import { execFile } from "node:child_process";
 import { connect } from "node:net";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   createEvent,
   EventBus,
@@ -15,6 +12,7 @@ import {
   Follower,
   postJson,
   RawStream,
+  runFixture,
   SECRET,
   startGateway,
   tokenFor,
@@ -293,19 +291,9 @@ describe("stream - slow clients and shutdown", () => {
 });
 
 describe("stream - closed streams leave nothing behind", () => {
-  /** Runs test/fixtures/stream-churn.mjs under `node --expose-gc`; one record per round. */
-  async function churn(...rounds: number[]) {
-    const fixture = fileURLToPath(new URL("fixtures/stream-churn.mjs", import.meta.url));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ["--expose-gc", fixture, ...rounds.map(String)],
-      { timeout: 60_000 },
-    );
-    return stdout
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as { connections: number; heapUsed: number });
-  }
+  /** Runs test/fixtures/stream-churn.mjs; one record per round. */
+  const churn = (...rounds: number[]) =>
+    runFixture<{ connections: number; heapUsed: number }>("stream-churn.mjs", ...rounds);
 
   it("stream - 2,000 streams opened and closed over HTTP: no socket kept, heap back within 2 MB", async () => {
     // A first round warms up compiled code and caches; the second is measured against it.

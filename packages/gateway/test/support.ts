@@ -3,11 +3,12 @@
  * SSE client (the eventsource package) that records what it receives, a raw
  * HTTP reader for byte-level checks, and waiting on conditions with deadlines.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { decodeEvent, EVENT_TYPES, type Event, type EventType } from "@eventbus/core";
 import { EventSource } from "eventsource";
 import { createClient } from "redis";
@@ -37,6 +38,24 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Runs a script of test/fixtures under `node --expose-gc` with `args` and
+ * resolves with the JSON record it printed on each line. Fixtures import the
+ * built gateway (the root `npm test` builds first).
+ */
+export async function runFixture<T>(name: string, ...args: number[]): Promise<T[]> {
+  const fixture = fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--expose-gc", fixture, ...args.map(String)],
+    { timeout: 60_000 },
+  );
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as T);
 }
 
 /** A listening gateway and its base URL; closed when the test finishes. */
