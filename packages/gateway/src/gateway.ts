@@ -168,7 +168,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   limitPublishRate(app, { limits, guard, metrics });
   registerPublishRoutes(app, bus, guard);
   const quota = new StreamQuota(limits.streamsPerClient, metrics);
-  const streamDeps = { bus, guard, streams, metrics, settings, quota };
+  const streamDeps = { bus, guard, streams, metrics, settings, quota, log: app.log };
   registerStreamRoutes(app, streamDeps);
   registerMultiStreamRoute(app, streamDeps, limits.channelsPerStream);
   const maxEntries =

@@ -14,10 +14,10 @@ import {
   type Subscription,
 } from "@eventbus/core";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
-import type { Access } from "./access.js";
 import type { GatewaySettings } from "./config.js";
 import { InternalError, NotReadyError, TokenExpiredError } from "./errors.js";
 import type { Guard } from "./guard.js";
+import { hijackLongLived } from "./hijack.js";
 import { toHttpError } from "./http-errors.js";
 import type { StreamQuota } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -38,6 +38,12 @@ export interface StreamDependencies {
   readonly settings: GatewaySettings;
   /** How many streams each client may hold open. */
   readonly quota: StreamQuota;
+  /**
+   * The gateway's logger. A stream logs through it with its request's `reqId`
+   * rather than keep the request's child logger (about 0.2 KB) open with it;
+   * the lines are the same.
+   */
+  readonly log: FastifyBaseLogger;
 }
 
 /** One channel a stream follows, where it resumes from, and how its deliveries are written as SSE messages. */
@@ -49,12 +55,17 @@ export interface StreamFeed {
   readonly frame: (delivery: Delivery) => string | undefined;
 }
 
-/** What {@link openStream} opens: the channels, the client's access and its `?types=` filter. */
+/**
+ * What {@link openStream} opens: the channels, when the client's token
+ * expires and its `?types=` filter. The route has checked the client's
+ * access; an open stream keeps only the expiry of it.
+ */
 export interface StreamSpec {
   /** The `kind` label of the open-streams gauge. */
   readonly kind: TargetKind | "multi";
   readonly feeds: readonly StreamFeed[];
-  readonly access: Access;
+  /** The token's `exp` (the stream then ends with `GATEWAY_TOKEN_EXPIRED`); none without access control. */
+  readonly expiresAt: Date | undefined;
   readonly types: ReadonlySet<EventType> | undefined;
 }
 
@@ -117,13 +128,15 @@ export class StreamSession implements DeliverySink, OpenStream {
   readonly #deps: StreamDependencies;
   readonly #spec: StreamSpec;
   readonly #res: ServerResponse;
-  /** The request's logger: each line names the stream's channels where it is written. */
-  readonly #log: FastifyBaseLogger;
+  /** The request's id, which each log line carries as the request's own logger would. */
+  readonly #reqId: string;
   /** One subscription per feed, in the order of `spec.feeds`. */
   readonly #subs: readonly Subscription[];
   /** Whose quota the stream counts against (given back once, see {@link finish} and #connectionClosed). */
   readonly #client: string;
   #sse: SseStream | undefined;
+  /** When Fastify received the request, on `performance.now()`'s clock (for "request completed"). */
+  #requestStart = 0;
   #cancelExpiry: (() => void) | undefined;
   #ended = false;
   #awaitingDrain = false;
@@ -142,7 +155,7 @@ export class StreamSession implements DeliverySink, OpenStream {
     this.#res = res;
     this.#deps = deps;
     this.#spec = spec;
-    this.#log = request.log;
+    this.#reqId = request.id;
     this.#client = deps.guard.clientOf(request);
     deps.quota.acquire(this.#client);
     try {
@@ -162,22 +175,23 @@ export class StreamSession implements DeliverySink, OpenStream {
   }
 
   /**
-   * Takes the response over from Fastify and starts the stream: the headers
-   * set so far (CORS, by its plugin) with the stream's own, the `retry:` hint,
+   * Takes the response over from Fastify, which then holds nothing of the
+   * request (see `hijackLongLived`), and starts the stream: the headers set
+   * so far (CORS, by its plugin) with the stream's own, the `retry:` hint,
    * then events until {@link finish}. A client gone already ends it at once.
    */
   start(reply: FastifyReply): void {
-    reply.hijack();
+    const res = hijackLongLived(reply);
+    this.#requestStart = performance.now() - reply.elapsedTime;
     if (this.#ended) return;
-    const res = this.#res;
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (value !== undefined) res.setHeader(name, value);
     }
     this.#sse = new SseStream(res, { retryMs: this.#deps.settings.retryMs, graceMs: END_GRACE_MS });
     this.#deps.streams.add(this);
     this.#deps.metrics.openStreams.inc({ kind: this.#spec.kind });
-    this.#log.info(this.#channels(), "stream opened");
-    const expiresAt = this.#spec.access.expiresAt;
+    this.#log("info", this.#channels(), "stream opened");
+    const expiresAt = this.#spec.expiresAt;
     if (expiresAt !== undefined) {
       this.#cancelExpiry = at(expiresAt, () =>
         this.finish({ kind: "failed", reason: endReasonOf(new TokenExpiredError()) }),
@@ -244,7 +258,7 @@ export class StreamSession implements DeliverySink, OpenStream {
     let dropped = 1;
     for (const sub of this.#subs) dropped += sub.pending;
     this.#deps.metrics.eventsDropped.inc(dropped);
-    this.#log.warn({ ...this.#channels(), err: error }, "stream ended by its subscription");
+    this.#log("warn", { ...this.#channels(), err: error }, "stream ended by its subscription");
     this.finish({ kind: "failed", reason: endReasonOf(error) });
   }
 
@@ -288,13 +302,25 @@ export class StreamSession implements DeliverySink, OpenStream {
     sse?.closed();
     this.finish({ kind: "clean" });
     if (sse === undefined) return;
+    const res = this.#res;
+    if (res.writableFinished) {
+      // The line Fastify would have logged at `finish` (see `hijackLongLived`).
+      const responseTime = performance.now() - this.#requestStart;
+      this.#log("info", { res, responseTime }, "request completed");
+    }
     this.#deps.streams.delete(this);
     this.#deps.quota.release(this.#client);
     this.#deps.metrics.openStreams.dec({ kind: this.#spec.kind });
-    this.#log.info(
+    this.#log(
+      "info",
       { ...this.#channels(), reason: sse.endReason?.code ?? "closed" },
       "stream closed",
     );
+  }
+
+  /** Writes a log line with the request's `reqId` first, as Fastify's child logger of the request would. */
+  #log(level: "info" | "warn", fields: object, message: string): void {
+    this.#deps.log[level]({ reqId: this.#reqId, ...fields }, message);
   }
 
   /** The log fields naming the stream's channels. */

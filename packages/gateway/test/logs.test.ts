@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createGateway } from "../src/index.js";
 import { loggableUrl } from "../src/request-log.js";
-import { RawStream, SECRET, startGateway, tokenFor, uuid } from "./support.js";
+import { RawStream, SECRET, startGateway, tokenFor, uuid, waitFor } from "./support.js";
 
 /** Log lines written by a gateway, as one string. */
 class CapturedLog {
@@ -111,6 +111,56 @@ describe("logs - tokens never reach the logs", () => {
     );
     expect(log.text).toContain("stream opened");
     expect(log.text).not.toContain(token.split(".")[2]);
+  });
+
+  it("logs - a stream logs under its request's id: opened, completed when the gateway ended it, closed", async () => {
+    const log = new CapturedLog();
+    const { url, gateway } = await startGateway({ logLevel: "info", logStream: log.stream });
+    const lines = () =>
+      log.text
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const linesOf = (reqId: unknown) => lines().filter((line) => line.reqId === reqId);
+    const opened = async (stream: RawStream) => {
+      await stream.contains("retry:");
+      return lines().findLast((line) => line.msg === "stream opened")?.reqId;
+    };
+    const left = new RawStream(`${url}/v1/projects/${uuid()}/events`);
+    const leftId = await opened(left);
+    left.request.destroy();
+    await waitFor("the stream the client left to close", () =>
+      linesOf(leftId).some((line) => line.msg === "stream closed"),
+    );
+    const ended = new RawStream(`${url}/v1/projects/${uuid()}/events`);
+    const endedId = await opened(ended);
+    await gateway.close();
+    await ended.finished();
+    await waitFor("the stream the gateway ended to close", () =>
+      linesOf(endedId).some((line) => line.msg === "stream closed"),
+    );
+    // As Fastify logs any request: "request completed" once the response has ended, which a
+    // client that leaves never lets it do.
+    expect(linesOf(leftId).map((line) => line.msg)).toEqual([
+      "incoming request",
+      "stream opened",
+      "stream closed",
+    ]);
+    expect(linesOf(endedId).map((line) => line.msg)).toEqual([
+      "incoming request",
+      "stream opened",
+      "request completed",
+      "stream closed",
+    ]);
+    const completed = linesOf(endedId)[2];
+    expect(completed?.res).toEqual({ statusCode: 200 });
+    expect(completed?.responseTime).toBeGreaterThan(0);
+    for (const reqId of [leftId, endedId]) {
+      expect(linesOf(reqId).at(-1)).toMatchObject({
+        channel: expect.any(String),
+        reason: "closed",
+      });
+    }
   });
 
   it("logs - the logged URL keeps the path, known types and the token's presence only", () => {

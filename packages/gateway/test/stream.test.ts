@@ -290,6 +290,18 @@ describe("stream - slow clients and shutdown", () => {
   });
 });
 
+describe("stream - an open stream holds only what it uses", () => {
+  it("stream - open streams hold none of Fastify's request and reply objects", async () => {
+    const [record] = await runFixture<{ open: number; fastifyObjects: number; held: number }>(
+      "stream-retention.mjs",
+      20,
+    );
+    expect(record?.open).toBe(20);
+    expect(record?.fastifyObjects).toBe(40);
+    expect(record?.held).toBe(0);
+  }, 60_000);
+});
+
 describe("stream - closed streams leave nothing behind", () => {
   /** Runs test/fixtures/stream-churn.mjs; one record per round. */
   const churn = (...rounds: number[]) =>

@@ -96,7 +96,8 @@ export function registerMultiStreamRoute(
       };
       return { channel: channelOf(deps.bus, address), since: since?.get(label), frame };
     });
-    await openStream(request, reply, deps, { kind: "multi", access, types, feeds });
+    const { expiresAt } = access;
+    await openStream(request, reply, deps, { kind: "multi", expiresAt, types, feeds });
   });
 }
 

@@ -70,7 +70,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: StreamDependenc
       const since = resume.kind === "position" ? resume.position : undefined;
       await openStream(request, reply, deps, {
         kind,
-        access,
+        expiresAt: access.expiresAt,
         types: query.types,
         feeds: [{ channel, since, frame }],
       });
