@@ -188,7 +188,6 @@ export class StreamSession implements DeliverySink, OpenStream {
       if (value !== undefined) res.setHeader(name, value);
     }
     this.#sse = new SseStream(res, { retryMs: this.#deps.settings.retryMs, graceMs: END_GRACE_MS });
-    this.#deps.streams.add(this);
     this.#deps.metrics.openStreams.inc({ kind: this.#spec.kind });
     this.#log("info", this.#channels(), "stream opened");
     const expiresAt = this.#spec.expiresAt;
@@ -199,6 +198,8 @@ export class StreamSession implements DeliverySink, OpenStream {
     }
     // What each subscription buffered since it was confirmed is written first.
     for (const sub of this.#subs) if (!this.#ended) sub.consume(this);
+    // Last, as during shutdown it ends the stream at once.
+    this.#deps.streams.add(this);
   }
 
   /**
@@ -272,9 +273,18 @@ export class StreamSession implements DeliverySink, OpenStream {
     this.#sse?.comment(text);
   }
 
-  /** Ends the stream cleanly after `comment` (shutdown). */
+  /**
+   * Ends the stream cleanly after `comment`, then closes its connection once
+   * that is written (shutdown: Node's `server.close()` closes the connections
+   * of the streams ended before it runs, not of one ended after).
+   */
   endWith(comment: string): void {
     this.finish({ kind: "clean", comment });
+    const res = this.#res;
+    const socket = res.socket;
+    if (socket === null) return;
+    if (res.writableFinished) socket.destroy();
+    else res.once("finish", () => socket.destroy());
   }
 
   /** The feed a delivery belongs to: each feed is one subscription of its one channel. */

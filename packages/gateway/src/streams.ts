@@ -12,7 +12,7 @@ export interface OpenStream {
   send(formatted: string): void;
   /** Writes a comment unless the socket's buffer is full. */
   comment(text: string): void;
-  /** Ends the stream cleanly after `comment`; the client may reconnect. */
+  /** Ends the stream cleanly after `comment`, and its connection (shutdown); the client may reconnect. */
   endWith(comment: string): void;
 }
 
@@ -25,13 +25,23 @@ export class OpenStreams {
   readonly #streams = new Set<OpenStream>();
   readonly #heartbeatMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** The comment of {@link endAll}, once called: a stream added later is ended with it at once. */
+  #endedWith: string | undefined;
 
   constructor(heartbeatMs: number) {
     this.#heartbeatMs = heartbeatMs;
   }
 
-  /** Tracks `stream` until {@link delete}; {@link endAll} ends it. */
+  /**
+   * Tracks `stream` until {@link delete}; {@link endAll} ends it. After
+   * {@link endAll}, ends it at once instead: a stream whose subscription was
+   * confirmed during shutdown would otherwise hold the shutdown open.
+   */
   add(stream: OpenStream): void {
+    if (this.#endedWith !== undefined) {
+      stream.endWith(this.#endedWith);
+      return;
+    }
     this.#streams.add(stream);
     this.#timer ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
   }
@@ -51,8 +61,12 @@ export class OpenStreams {
     for (const stream of this.#streams) stream.send(formatted);
   }
 
-  /** Ends every open stream cleanly with `comment` (clients may reconnect elsewhere), for shutdown. */
+  /**
+   * Ends every open stream cleanly with `comment` (clients may reconnect
+   * elsewhere), and every stream added from now on, for shutdown.
+   */
   endAll(comment: string): void {
+    this.#endedWith = comment;
     for (const stream of this.#streams) stream.endWith(comment);
   }
 

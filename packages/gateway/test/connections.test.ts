@@ -1,5 +1,6 @@
 import { Agent, type IncomingHttpHeaders, request } from "node:http";
 import { connect, type Socket } from "node:net";
+import { EventBus, MemoryTransport } from "@eventbus/core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createGateway, type Gateway } from "../src/index.js";
 import { RawStream, runFixture, startGateway, uuid, waitFor } from "./support.js";
@@ -72,6 +73,21 @@ function refusesConnections(url: string): Promise<boolean> {
   });
 }
 
+/** A memory transport whose subscriptions wait until {@link release}, counting them. */
+class GatedTransport extends MemoryTransport {
+  waiting = 0;
+  release!: () => void;
+  readonly #gate = new Promise<void>((resolve) => {
+    this.release = resolve;
+  });
+
+  override async subscribe(channels: readonly string[]): Promise<void> {
+    this.waiting++;
+    await this.#gate;
+    return super.subscribe(channels);
+  }
+}
+
 /** What `eventbus_http_connections` reports now (scraped without a socket). */
 async function openSockets(gateway: Gateway): Promise<number> {
   const text = (await gateway.app.inject("/metrics")).body;
@@ -122,6 +138,24 @@ describe("connections - graceful shutdown", () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ answered: true });
     expect(answer.headers.connection).toBe("close");
+    await closed(answer.socket);
+    await closing;
+  });
+
+  it("connections - a stream confirmed after shutdown began is ended at once, as the open ones were", async () => {
+    const transport = new GatedTransport();
+    const bus = new EventBus({ transport });
+    onTestFinished(() => bus.close());
+    const { url, gateway } = await startGateway({ bus });
+    // An agent that keeps an idle socket for ever: only the gateway can close it.
+    const answering = get(keepAliveAgent(), `${url}/v1/projects/${uuid()}/events`);
+    await waitFor("the stream to wait for its subscription", () => transport.waiting > 0);
+    const closing = gateway.close();
+    await waitFor("the gateway to stop listening", () => refusesConnections(url));
+    transport.release();
+    const answer = await answering;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatch(/^retry: \d+\n\n: server shutting down\n\n$/);
     await closed(answer.socket);
     await closing;
   });
