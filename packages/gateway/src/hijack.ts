@@ -14,6 +14,9 @@ import type { FastifyReply } from "fastify";
  * Fastify adds one function for both events, which tells it apart: Node's own
  * `finish` listener is no `error` listener. So the caller logs the
  * completion itself, and `onResponse` hooks do not run for the response.
+ * An `error` on the response (Node emits one for a write after its end) would
+ * then have no listener and end the process with every other stream: it
+ * destroys that response instead ({@link destroyOnError}, shared by all).
  *
  * @returns the raw response, now the caller's alone.
  */
@@ -27,5 +30,11 @@ export function hijackLongLived(reply: FastifyReply): ServerResponse {
     res.removeListener("finish", fastify);
     res.removeListener("error", fastify);
   }
+  res.on("error", destroyOnError);
   return res;
+}
+
+/** Ends a hijacked response that failed; one function for all, so an open stream holds no closure for it. */
+function destroyOnError(this: ServerResponse): void {
+  this.destroy();
 }
