@@ -85,6 +85,18 @@ const backends: [string, () => GatewayOptions][] = [
   ["redis", () => ({ url: redis?.url })],
 ];
 
+/** Publishes {@link PUBLISHED} events (`payload.n` counting from 0) to `project` through the gateway at `url`. */
+async function publishNumbered(url: string, project: string): Promise<void> {
+  for (let n = 0; n < PUBLISHED; n++) {
+    const response = await postJson(`${url}/v1/projects/${project}/events`, {
+      type: "issue.created",
+      actor_type: "system",
+      payload: { n },
+    });
+    expect(response.status).toBe(202);
+  }
+}
+
 describe.each(backends)("resume fuzz on %s", (_name, options) => {
   it("resume fuzz - any resume point opens the stream: replayed events or a reload, then start", async () => {
     const { url, gateway } = await startGateway({
@@ -93,14 +105,7 @@ describe.each(backends)("resume fuzz on %s", (_name, options) => {
     });
     const project = uuid();
     const stream = `${url}/v1/projects/${project}/events`;
-    for (let n = 0; n < PUBLISHED; n++) {
-      const response = await postJson(stream, {
-        type: "issue.created",
-        actor_type: "system",
-        payload: { n },
-      });
-      expect(response.status).toBe(202);
-    }
+    await publishNumbered(url, project);
     const page = await (await fetch(`${url}/v1/projects/${project}/history`)).json();
     const { epoch } = parsePosition((page as { current: string }).current);
 
@@ -138,16 +143,7 @@ describe.each(backends)("multi-channel resume fuzz on %s", (_name, options) => {
       history: { maxEntries: MAX_ENTRIES },
     });
     const [a, b] = [uuid(), uuid()];
-    for (const project of [a, b]) {
-      for (let n = 0; n < PUBLISHED; n++) {
-        const response = await postJson(`${url}/v1/projects/${project}/events`, {
-          type: "issue.created",
-          actor_type: "system",
-          payload: { n },
-        });
-        expect(response.status).toBe(202);
-      }
-    }
+    for (const project of [a, b]) await publishNumbered(url, project);
     const page = await (await fetch(`${url}/v1/projects/${a}/history`)).json();
     const { epoch } = parsePosition((page as { current: string }).current);
     const label = fc.constantFrom(
